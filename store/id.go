@@ -1,0 +1,43 @@
+package store
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// randomString returns n base62 characters from crypto/rand, without modulo
+// bias (bytes >= 248 are drawn again). 24 characters carry 142 bits.
+func randomString(n int) string {
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+n/4)
+	for len(out) < n {
+		rand.Read(buf) // never fails (Go 1.24+)
+		for _, b := range buf {
+			if b < 248 && len(out) < n {
+				out = append(out, base62[b%62])
+			}
+		}
+	}
+	return string(out)
+}
+
+// newID returns prefix + 32 base62 characters (190 random bits).
+func newID(prefix string) string { return prefix + randomString(32) }
+
+func modePrefix(livemode bool) string {
+	if livemode {
+		return "live_"
+	}
+	return "test_"
+}
+
+// hashKey is how secret keys are stored: they carry ~190 random bits, so a
+// plain SHA-256 is a sufficient, fast one-way function (no password stretching
+// needed, and lookups stay one indexed read).
+func hashKey(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// IdempotencyTTL is how long a key is remembered, as Stripe does.
+const IdempotencyTTL = 24 * time.Hour
+
+// Idempotency is the stored outcome of the first request made with a key.
+// StatusCode 0 means that request is still running.
+type Idempotency struct {
+	RequestHash string `db:"request_hash"`
+	StatusCode  int    `db:"status_code"`
+	Response    string `db:"response"`
+	Created     int64  `db:"created"`
+}
+
+// ErrIdempotencyMismatch: the key was used before with a different request.
+var ErrIdempotencyMismatch = &Error{Code: EINVALID, Param: "Idempotency-Key",
+	Message: "Keys for idempotent requests can only be used with the same parameters they were first used with."}
+
+// ErrIdempotencyInProgress: the first request with this key is still running.
+var ErrIdempotencyInProgress = &Error{Code: ECONFLICT,
+	Message: "There is currently another in-progress request using this Idempotency-Key; retry later."}
+
+// BeginIdempotent claims key for a request whose body hashes to hash. When the
+// key is new it returns (nil, nil) and the caller must Finish or Abandon it.
+// When the same request was already answered it returns the stored answer to
+// replay. The claim is a primary-key insert, so of concurrent duplicates
+// exactly one proceeds.
+func (s *Store) BeginIdempotent(ctx context.Context, merchantID string, livemode bool, key, hash string) (*Idempotency, error) {
+	now := s.now().Unix()
+	var prior *Idempotency
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var rec Idempotency
+		err := tx.GetContext(ctx, &rec, tx.Rebind(`SELECT request_hash, status_code, response, created
+			FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?`), merchantID, livemode, key)
+		switch ErrorCode(mapErr(err)) {
+		case "":
+			if rec.Created > now-int64(IdempotencyTTL/time.Second) {
+				prior = &rec
+				return nil
+			}
+			// Expired but not yet pruned: forget it and claim afresh.
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM idempotency_keys
+				WHERE merchant_id = ? AND livemode = ? AND key = ?`), merchantID, livemode, key); err != nil {
+				return err
+			}
+		case ENOTFOUND:
+		default:
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (merchant_id, livemode, key,
+			request_hash, created) VALUES (?, ?, ?, ?, ?)`), merchantID, livemode, key, hash, now)
+		return err
+	})
+	if ErrorCode(err) == ECONFLICT {
+		// A concurrent duplicate claimed it between our read and insert.
+		return nil, ErrIdempotencyInProgress
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: idempotency key: %w", err)
+	}
+	switch {
+	case prior == nil:
+		return nil, nil
+	case prior.RequestHash != hash:
+		return nil, ErrIdempotencyMismatch
+	case prior.StatusCode == 0:
+		return nil, ErrIdempotencyInProgress
+	}
+	return prior, nil
+}
+
+// FinishIdempotent stores the answer to replay for key.
+func (s *Store) FinishIdempotent(ctx context.Context, merchantID string, livemode bool, key string, status int, body string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE idempotency_keys SET status_code = ?, response = ?
+		WHERE merchant_id = ? AND livemode = ? AND key = ?`), status, body, merchantID, livemode, key)
+	if err != nil {
+		return fmt.Errorf("store: finish idempotency key: %w", mapErr(err))
+	}
+	return nil
+}
+
+// AbandonIdempotent releases a key whose request failed in a way that must not
+// be replayed (a server error): the client may retry with the same key.
+func (s *Store) AbandonIdempotent(ctx context.Context, merchantID string, livemode bool, key string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM idempotency_keys
+		WHERE merchant_id = ? AND livemode = ? AND key = ?`), merchantID, livemode, key)
+	if err != nil {
+		return fmt.Errorf("store: abandon idempotency key: %w", mapErr(err))
+	}
+	return nil
+}
+
+// PruneIdempotency deletes keys older than IdempotencyTTL.
+func (s *Store) PruneIdempotency(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM idempotency_keys WHERE created <= ?`),
+		s.now().Add(-IdempotencyTTL).Unix())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune idempotency keys: %w", mapErr(err))
+	}
+	return res.RowsAffected()
+}

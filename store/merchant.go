@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Merchant is a seller using paypage.
+type Merchant struct {
+	ID              string     `db:"id"`
+	Name            string     `db:"name"`
+	DisplayName     string     `db:"display_name"`
+	AllowedOrigins  StringList `db:"allowed_origins"` // who may frame the embed
+	RedirectHosts   StringList `db:"redirect_hosts"`  // where return URLs may point; empty = any https host
+	Appearance      Appearance `db:"appearance"`
+	DefaultLocale   string     `db:"default_locale"`
+	SupportEmail    string     `db:"support_email"`
+	SupportURL      string     `db:"support_url"`
+	RecoveryEnabled bool       `db:"recovery_enabled"` // expired sessions may be restarted as a child
+	WebhookSecret   string     `db:"webhook_secret"`
+	Created         int64      `db:"created"`
+}
+
+// Appearance is the merchant's branding; a session may override any field.
+type Appearance struct {
+	DisplayName     string `json:"display_name,omitempty"`
+	LogoURL         string `json:"logo_url,omitempty"`
+	BrandColor      string `json:"brand_color,omitempty"`
+	ButtonColor     string `json:"button_color,omitempty"`
+	BackgroundColor string `json:"background_color,omitempty"`
+	BorderStyle     string `json:"border_style,omitempty"` // rounded | rectangular | pill
+	FontFamily      string `json:"font_family,omitempty"`  // one of FontFamilies
+	Theme           string `json:"theme,omitempty"`        // light | dark | auto
+}
+
+// FontFamilies are the font choices; views map each to a CSS font stack.
+var FontFamilies = []string{"system", "sans-serif", "serif", "monospace", "rounded", "humanist"}
+
+var colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// Validate checks every field; param is the request field's prefix.
+func (a Appearance) Validate(param string) error {
+	if utf8.RuneCountInString(a.DisplayName) > 100 {
+		return Invalid(param+"[display_name]", "display_name must be at most 100 characters")
+	}
+	if a.LogoURL != "" {
+		u, err := url.Parse(a.LogoURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(a.LogoURL) > 2048 {
+			return Invalid(param+"[logo_url]", "logo_url must be an absolute https URL without user info, at most 2048 characters")
+		}
+	}
+	for _, c := range []struct{ name, v string }{
+		{"brand_color", a.BrandColor}, {"button_color", a.ButtonColor}, {"background_color", a.BackgroundColor},
+	} {
+		if c.v != "" && !colorRE.MatchString(c.v) {
+			return Invalid(param+"["+c.name+"]", "%s must be a colour like #1a2b3c", c.name)
+		}
+	}
+	if !oneOf(a.BorderStyle, "", "rounded", "rectangular", "pill") {
+		return Invalid(param+"[border_style]", "border_style must be one of rounded, rectangular, pill")
+	}
+	if a.FontFamily != "" && !oneOf(a.FontFamily, FontFamilies...) {
+		return Invalid(param+"[font_family]", "font_family must be one of %s", strings.Join(FontFamilies, ", "))
+	}
+	if !oneOf(a.Theme, "", "light", "dark", "auto") {
+		return Invalid(param+"[theme]", "theme must be one of light, dark, auto")
+	}
+	return nil
+}
+
+// Merge returns a with every non-empty field of override applied.
+func (a Appearance) Merge(override *Appearance) Appearance {
+	if override == nil {
+		return a
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&a.DisplayName, override.DisplayName)
+	set(&a.LogoURL, override.LogoURL)
+	set(&a.BrandColor, override.BrandColor)
+	set(&a.ButtonColor, override.ButtonColor)
+	set(&a.BackgroundColor, override.BackgroundColor)
+	set(&a.BorderStyle, override.BorderStyle)
+	set(&a.FontFamily, override.FontFamily)
+	set(&a.Theme, override.Theme)
+	return a
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Keys are a new merchant's secret keys, shown once and stored only hashed.
+type Keys struct {
+	Test string
+	Live string
+}
+
+// validateOrigin accepts an exact web origin: scheme://host[:port], no path.
+func validateOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q is not an origin like https://shop.example", o)
+	}
+	return nil
+}
+
+// Validate checks a merchant before it is stored.
+func (m *Merchant) Validate() error {
+	if strings.TrimSpace(m.Name) == "" || utf8.RuneCountInString(m.Name) > 100 {
+		return Invalid("name", "name is required, at most 100 characters")
+	}
+	for _, o := range m.AllowedOrigins {
+		if err := validateOrigin(o); err != nil {
+			return Invalid("allowed_origin", "%s", err)
+		}
+	}
+	for _, h := range m.RedirectHosts {
+		if h == "" || strings.ContainsAny(h, "/:@ ") {
+			return Invalid("redirect_host", "%q is not a host name like shop.example", h)
+		}
+	}
+	return m.Appearance.Validate("appearance")
+}
+
+// CreateMerchant stores a merchant with new test and live secret keys.
+func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
+	if m.DisplayName == "" {
+		m.DisplayName = m.Name
+	}
+	for i, o := range m.AllowedOrigins {
+		m.AllowedOrigins[i] = strings.TrimSuffix(o, "/")
+	}
+	for i, h := range m.RedirectHosts {
+		m.RedirectHosts[i] = strings.ToLower(h)
+	}
+	if err := m.Validate(); err != nil {
+		return Keys{}, err
+	}
+	m.ID = "acct_" + randomString(24)
+	m.Created = s.now().Unix()
+	if m.WebhookSecret == "" {
+		m.WebhookSecret = "whsec_" + randomString(32)
+	}
+	keys := Keys{Test: "sk_test_" + randomString(40), Live: "sk_live_" + randomString(40)}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO merchants (id, name, display_name,
+			allowed_origins, redirect_hosts, appearance, default_locale, support_email, support_url,
+			recovery_enabled, webhook_secret, created) VALUES (:id, :name, :display_name,
+			:allowed_origins, :redirect_hosts, :appearance, :default_locale, :support_email,
+			:support_url, :recovery_enabled, :webhook_secret, :created)`, m); err != nil {
+			return err
+		}
+		for _, k := range []struct {
+			secret string
+			live   bool
+		}{{keys.Test, false}, {keys.Live, true}} {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO api_keys (hash, merchant_id, livemode, last4, created)
+				VALUES (?, ?, ?, ?, ?)`), hashKey(k.secret), m.ID, k.live, k.secret[len(k.secret)-4:], m.Created); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Keys{}, fmt.Errorf("store: create merchant: %w", err)
+	}
+	return keys, nil
+}
+
+const merchantColumns = `id, name, display_name, allowed_origins, redirect_hosts, appearance,
+	default_locale, support_email, support_url, recovery_enabled, webhook_secret, created`
+
+// Merchant returns the merchant with the given id.
+func (s *Store) Merchant(ctx context.Context, id string) (*Merchant, error) {
+	var m Merchant
+	err := s.db.GetContext(ctx, &m, s.db.Rebind(`SELECT `+merchantColumns+` FROM merchants WHERE id = ?`), id)
+	if err != nil {
+		return nil, fmt.Errorf("store: get merchant %s: %w", id, mapErr(err))
+	}
+	return &m, nil
+}
+
+// Authenticate resolves a secret key to its merchant and mode. An unknown key
+// is ENOTFOUND; callers answer 401 without saying more.
+func (s *Store) Authenticate(ctx context.Context, secret string) (*Merchant, bool, error) {
+	if !strings.HasPrefix(secret, "sk_test_") && !strings.HasPrefix(secret, "sk_live_") {
+		return nil, false, &Error{Code: ENOTFOUND, Message: "unknown key"}
+	}
+	var row struct {
+		Merchant
+		Livemode bool `db:"livemode"`
+	}
+	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT m.id, m.name, m.display_name, m.allowed_origins,
+		m.redirect_hosts, m.appearance, m.default_locale, m.support_email, m.support_url,
+		m.recovery_enabled, m.webhook_secret, m.created, k.livemode
+		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id WHERE k.hash = ?`), hashKey(secret))
+	if err != nil {
+		return nil, false, fmt.Errorf("store: authenticate: %w", mapErr(err))
+	}
+	return &row.Merchant, row.Livemode, nil
+}

@@ -1,0 +1,277 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+const sessionColumns = `seq, id, merchant_id, livemode, mode, status, payment_status, currency,
+	display_currency, amount_subtotal, amount_total, amount_discount, amount_tax, amount_shipping,
+	amount_refunded, customer_id, customer, guest, client_reference_id, success_url, cancel_url,
+	pending_url, return_url, after_completion, locale, appearance, custom_text, payment_method_types,
+	wallet_options, payment_method, provider, payment_intent, next_action, failure_reason,
+	failure_message, parent_id, recovery_enabled, metadata, attribution, contract, estimate,
+	idempotency_key, correlation_id, created, updated, expires_at, confirmed_at, paid_at,
+	completed_at, canceled_at, expired_at, last_activity_at, version`
+
+// CreateSession validates p, computes the totals and stores a new open session
+// with its line items and fees, all or nothing.
+func (s *Store) CreateSession(ctx context.Context, m *Merchant, livemode bool, p *SessionParams) (*Session, error) {
+	sess, err := p.build(m, livemode, s.now())
+	if err != nil {
+		return nil, err
+	}
+	sess.ID = newID("cs_" + modePrefix(livemode))
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error { return s.insertSession(ctx, tx, sess) })
+	if err != nil {
+		return nil, fmt.Errorf("store: create session: %w", err)
+	}
+	return sess, nil
+}
+
+func (s *Store) insertSession(ctx context.Context, tx *sqlx.Tx, sess *Session) error {
+	cols := strings.ReplaceAll(strings.TrimPrefix(sessionColumns, "seq, "), "\n\t", " ")
+	named := ":" + strings.ReplaceAll(cols, ", ", ", :")
+	q := `INSERT INTO checkout_sessions (` + cols + `) VALUES (` + named + `) RETURNING seq`
+	q, args, err := tx.BindNamed(q, sess)
+	if err != nil {
+		return err
+	}
+	if err := tx.GetContext(ctx, &sess.Seq, q, args...); err != nil {
+		return err
+	}
+	for i := range sess.LineItems {
+		li := &sess.LineItems[i]
+		li.SessionID = sess.ID
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO line_items (id, session_id, position, name,
+			description, images, product_id, price_id, quantity, unit_amount, amount_subtotal,
+			amount_discount, amount_tax, amount_total, recurring_interval, recurring_interval_count)
+			VALUES (:id, :session_id, :position, :name, :description, :images, :product_id, :price_id,
+			:quantity, :unit_amount, :amount_subtotal, :amount_discount, :amount_tax, :amount_total,
+			:recurring_interval, :recurring_interval_count)`, li); err != nil {
+			return err
+		}
+	}
+	for i := range sess.Adjustments {
+		a := &sess.Adjustments[i]
+		a.SessionID = sess.ID
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO adjustments (session_id, position, kind, label, amount)
+			VALUES (:session_id, :position, :kind, :label, :amount)`, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Session returns a session by id with its line items, fees and refunds, as
+// the shopper's pages see it: any merchant, with the clock applied.
+func (s *Store) Session(ctx context.Context, id string) (*Session, error) {
+	sess, err := s.getSession(ctx, s.db, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: get session %s: %w", id, err)
+	}
+	return sess, nil
+}
+
+// MerchantSession returns a session only when it belongs to merchant and mode;
+// otherwise ENOTFOUND, exactly as for an id that does not exist.
+func (s *Store) MerchantSession(ctx context.Context, merchantID string, livemode bool, id string) (*Session, error) {
+	sess, err := s.getSession(ctx, s.db, id)
+	if err == nil && (sess.MerchantID != merchantID || sess.Livemode != livemode) {
+		err = &Error{Code: ENOTFOUND, Message: "not found"}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get session %s: %w", id, err)
+	}
+	return sess, nil
+}
+
+func (s *Store) getSession(ctx context.Context, h Handler, id string) (*Session, error) {
+	var sess Session
+	if err := h.GetContext(ctx, &sess, h.Rebind(`SELECT `+sessionColumns+` FROM checkout_sessions WHERE id = ?`), id); err != nil {
+		return nil, mapErr(err)
+	}
+	if err := s.loadChildren(ctx, h, &sess); err != nil {
+		return nil, err
+	}
+	sess.Effective(s.now().Unix())
+	return &sess, nil
+}
+
+func (s *Store) loadChildren(ctx context.Context, h Handler, sess *Session) error {
+	if err := h.SelectContext(ctx, &sess.LineItems, h.Rebind(`SELECT id, session_id, position, name,
+		description, images, product_id, price_id, quantity, unit_amount, amount_subtotal, amount_discount,
+		amount_tax, amount_total, recurring_interval, recurring_interval_count
+		FROM line_items WHERE session_id = ? ORDER BY position`), sess.ID); err != nil {
+		return mapErr(err)
+	}
+	if err := h.SelectContext(ctx, &sess.Adjustments, h.Rebind(`SELECT session_id, position, kind, label, amount
+		FROM adjustments WHERE session_id = ? ORDER BY position`), sess.ID); err != nil {
+		return mapErr(err)
+	}
+	if err := h.SelectContext(ctx, &sess.Refunds, h.Rebind(`SELECT id, session_id, amount, currency, status,
+		reason, failure_reason, created FROM refunds WHERE session_id = ? ORDER BY created, id`), sess.ID); err != nil {
+		return mapErr(err)
+	}
+	return nil
+}
+
+// ListParams selects a page of a merchant's sessions, newest first.
+type ListParams struct {
+	Limit             int    // 1..100
+	StartingAfter     string // session id: the page after it
+	EndingBefore      string // session id: the page before it
+	Status            string
+	ClientReferenceID string
+	Customer          string
+	CreatedGTE        int64
+	CreatedLTE        int64
+	ParentID          string
+}
+
+// ListSessions returns up to p.Limit sessions and whether there are more.
+// Children (line items…) are not loaded; list answers do not carry them.
+func (s *Store) ListSessions(ctx context.Context, merchantID string, livemode bool, p ListParams) ([]*Session, bool, error) {
+	if p.Limit < 1 || p.Limit > 100 {
+		return nil, false, Invalid("limit", "limit must be between 1 and 100")
+	}
+	where := []string{"merchant_id = ?", "livemode = ?"}
+	args := []any{merchantID, livemode}
+	order := "DESC"
+	cursor := func(param, id, op string) error {
+		var seq int64
+		err := s.db.GetContext(ctx, &seq, s.db.Rebind(`SELECT seq FROM checkout_sessions
+			WHERE id = ? AND merchant_id = ? AND livemode = ?`), id, merchantID, livemode)
+		if err != nil {
+			if IsNotFound(mapErr(err)) {
+				return Invalid(param, "no such checkout session: %q", id)
+			}
+			return err
+		}
+		where = append(where, "seq "+op+" ?")
+		args = append(args, seq)
+		return nil
+	}
+	switch {
+	case p.StartingAfter != "" && p.EndingBefore != "":
+		return nil, false, Invalid("ending_before", "starting_after and ending_before cannot be used together")
+	case p.StartingAfter != "":
+		if err := cursor("starting_after", p.StartingAfter, "<"); err != nil {
+			return nil, false, err
+		}
+	case p.EndingBefore != "":
+		if err := cursor("ending_before", p.EndingBefore, ">"); err != nil {
+			return nil, false, err
+		}
+		order = "ASC"
+	}
+	now := s.now().Unix()
+	switch p.Status {
+	case "":
+	// Expiry is exact on read, so an open session past its expiry lists as expired.
+	case StatusOpen:
+		where = append(where, "status = 'open' AND expires_at > ?")
+		args = append(args, now)
+	case StatusExpired:
+		where = append(where, "(status = 'expired' OR (status = 'open' AND expires_at <= ?))")
+		args = append(args, now)
+	case StatusComplete, StatusProcessing, StatusCanceled:
+		where = append(where, "status = ?")
+		args = append(args, p.Status)
+	default:
+		return nil, false, Invalid("status", "status must be one of open, processing, complete, expired, canceled")
+	}
+	for _, f := range []struct{ col, v string }{
+		{"client_reference_id", p.ClientReferenceID}, {"customer_id", p.Customer}, {"parent_id", p.ParentID},
+	} {
+		if f.v != "" {
+			where = append(where, f.col+" = ?")
+			args = append(args, f.v)
+		}
+	}
+	if p.CreatedGTE != 0 {
+		where = append(where, "created >= ?")
+		args = append(args, p.CreatedGTE)
+	}
+	if p.CreatedLTE != 0 {
+		where = append(where, "created <= ?")
+		args = append(args, p.CreatedLTE)
+	}
+	args = append(args, p.Limit+1)
+	q := `SELECT ` + sessionColumns + ` FROM checkout_sessions WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY seq ` + order + ` LIMIT ?`
+	var out []*Session
+	if err := s.db.SelectContext(ctx, &out, s.db.Rebind(q), args...); err != nil {
+		return nil, false, fmt.Errorf("store: list sessions: %w", mapErr(err))
+	}
+	more := len(out) > p.Limit
+	if more {
+		out = out[:p.Limit]
+	}
+	if order == "ASC" {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	for _, sess := range out {
+		sess.Effective(now)
+	}
+	return out, more, nil
+}
+
+// LineItems returns a session's line items after the given line item id
+// (paginated like ListSessions, in position order).
+func (s *Store) LineItems(ctx context.Context, sessionID string, limit int, startingAfter, endingBefore string) ([]LineItem, bool, error) {
+	if limit < 1 || limit > 100 {
+		return nil, false, Invalid("limit", "limit must be between 1 and 100")
+	}
+	where, args, order := "session_id = ?", []any{sessionID}, "ASC"
+	pos := func(param, id string) (int, error) {
+		var p int
+		err := s.db.GetContext(ctx, &p, s.db.Rebind(`SELECT position FROM line_items WHERE id = ? AND session_id = ?`), id, sessionID)
+		if IsNotFound(mapErr(err)) {
+			return 0, Invalid(param, "no such line item: %q", id)
+		}
+		return p, err
+	}
+	switch {
+	case startingAfter != "" && endingBefore != "":
+		return nil, false, Invalid("ending_before", "starting_after and ending_before cannot be used together")
+	case startingAfter != "":
+		p, err := pos("starting_after", startingAfter)
+		if err != nil {
+			return nil, false, err
+		}
+		where += " AND position > ?"
+		args = append(args, p)
+	case endingBefore != "":
+		p, err := pos("ending_before", endingBefore)
+		if err != nil {
+			return nil, false, err
+		}
+		where += " AND position < ?"
+		args = append(args, p)
+		order = "DESC"
+	}
+	args = append(args, limit+1)
+	var out []LineItem
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT id, session_id, position, name, description, images,
+		product_id, price_id, quantity, unit_amount, amount_subtotal, amount_discount, amount_tax, amount_total,
+		recurring_interval, recurring_interval_count FROM line_items WHERE `+where+` ORDER BY position `+order+` LIMIT ?`), args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: list line items: %w", mapErr(err))
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	if order == "DESC" {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, more, nil
+}

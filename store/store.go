@@ -1,0 +1,237 @@
+// Package store is paypage's domain (merchants, checkout sessions and their
+// state machine, refunds, idempotency records) and its persistence on
+// PostgreSQL (lib/pq) or embedded SQLite (modernc.org/sqlite), behind one API.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Engine names, as sqlx knows the drivers.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// Handler is what both *sqlx.DB and *sqlx.Tx offer; helpers take it so that
+// they run the same inside and outside a transaction.
+type Handler interface {
+	sqlx.ExtContext
+	sqlx.PreparerContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// Store is the single entry point to paypage's data.
+type Store struct {
+	db     *sqlx.DB
+	engine string
+
+	// Now is the clock. Tests replace it to make expiry exact without sleeping.
+	Now func() time.Time
+
+	// OnChange, when set, is called after every committed session change with
+	// the session id (the in-process half of live updates).
+	OnChange func(sessionID string)
+}
+
+// Open connects to the database named by rawURL: "postgres://…" or
+// "postgresql://…" for PostgreSQL, "sqlite:PATH" or a bare path for SQLite.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	engine, dsn, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open(engine, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", engine, err)
+	}
+	switch engine {
+	case Postgres:
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(20)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	case SQLite:
+		// One writer at a time is SQLite's nature; WAL lets readers go on
+		// meanwhile, and busy_timeout queues writers instead of failing them.
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	}
+	s := &Store{db: db, engine: engine, Now: time.Now}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", engine, err)
+	}
+	return s, nil
+}
+
+// parseURL turns a paypage database URL into a driver name and DSN.
+func parseURL(rawURL string) (engine, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return "", "", fmt.Errorf("store: database URL: %w", err)
+		}
+		q := u.Query()
+		// With binary_parameters lib/pq sends Parse/Bind/Execute in one go:
+		// a parameterised query costs one round trip instead of two, inside
+		// transactions too, without keeping prepared statements per connection.
+		if q.Get("binary_parameters") == "" {
+			q.Set("binary_parameters", "yes")
+		}
+		u.RawQuery = q.Encode()
+		return Postgres, u.String(), nil
+	case rawURL == "":
+		return "", "", errors.New("store: empty database URL")
+	default:
+		path := strings.TrimPrefix(rawURL, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return "", "", errors.New("store: sqlite URL without a path")
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return "", "", fmt.Errorf("store: create data directory: %w", err)
+			}
+		}
+		// _txlock=immediate takes the write lock at BEGIN, so two writers never
+		// both read then deadlock on upgrade; foreign keys are off by default.
+		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		return SQLite, dsn, nil
+	}
+}
+
+// Engine reports "postgres" or "sqlite".
+func (s *Store) Engine() string { return s.engine }
+
+// DB exposes the pool for the live-update listener and tests.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) now() time.Time { return s.Now() }
+
+//go:embed migrations
+var migrations embed.FS
+
+// Migrate applies, in order and each in its own transaction, every embedded
+// migration of this engine that the database has not seen yet.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	dir := "migrations/" + s.engine
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	for _, e := range entries {
+		version, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("store: migration %s: bad name", e.Name())
+		}
+		body, err := migrations.ReadFile(dir + "/" + e.Name())
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		if err := s.applyMigration(ctx, version, string(body)); err != nil {
+			return fmt.Errorf("store: migration %s: %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, version int, body string) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if s.engine == Postgres {
+			// Several instances may start at once against one database.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7261796)`); err != nil {
+				return err
+			}
+		}
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, body); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`), version, s.now().Unix())
+		return err
+	})
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return mapErr(err)
+	}
+	return mapErr(tx.Commit())
+}
+
+// mapErr turns driver errors into domain errors: a unique violation is a
+// conflict, no rows is not-found. Anything else stays as it is (internal).
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return &Error{Code: ENOTFOUND, Message: "not found"}
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		return fmt.Errorf("%w: %w", &Error{Code: ECONFLICT, Message: "already exists"}, err)
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", &Error{Code: ECONFLICT, Message: "already exists"}, err)
+		}
+	}
+	return err
+}
