@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs the suite (`test`) or the benchmarks (`bench`) on SQLite and on a
+# throwaway PostgreSQL cluster shared by all packages, removed at exit.
+#
+#   .ci/test.sh test    deps, make check, go test -race; every engine and the
+#                       browser are required (PAYPAGE_REQUIRE_ALL=1)
+#   .ci/test.sh bench   deps, go test -bench; PostgreSQL when it can be had
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-test}
+case $mode in
+test | bench) ;;
+*)
+	echo "usage: $0 test|bench" >&2
+	exit 2
+	;;
+esac
+
+.ci/deps.sh
+if [[ $mode == test ]]; then
+	make --no-print-directory check
+fi
+
+# Two temp paths: the cluster's directory is handed to the postgres user,
+# who could not enter one inside a directory of root's.
+pgdir=$(mktemp -d)
+engines=$(mktemp)
+trap '.ci/pg.sh stop "$pgdir"; rm -f "$engines"' EXIT
+if url=$(.ci/pg.sh start "$pgdir"); then
+	export PAYPAGE_TEST_POSTGRES_URL=$url
+elif [[ $mode == test ]]; then
+	exit 1
+else
+	echo "test.sh: no PostgreSQL; benchmarking SQLite only" >&2
+fi
+# store/storetest's Main appends "<package dir>: engines ran: ..." here,
+# since go test shows nothing of a passing package's output.
+export PAYPAGE_TEST_ENGINES_LOG=$engines
+
+status=0
+if [[ $mode == test ]]; then
+	PAYPAGE_REQUIRE_ALL=1 go test -race -count=1 ./... || status=$?
+else
+	go test -run '^$' -bench . -benchmem -count 6 ./... || status=$?
+fi
+
+if [[ -s $engines ]]; then
+	echo "Engines per package:"
+	sed "s|^$PWD/|  ./|" "$engines" | sort
+fi
+exit "$status"
