@@ -11,6 +11,10 @@ import (
 // IdempotencyTTL is how long a key is remembered, as Stripe does.
 const IdempotencyTTL = 24 * time.Hour
 
+// IdempotencyClaimTimeout is how long an unfinished claim holds its key:
+// well past the request deadline, so only a claim whose process died expires.
+const IdempotencyClaimTimeout = time.Minute
+
 // Idempotency is the stored outcome of the first request made with a key.
 // StatusCode 0 means that request is still running.
 type Idempotency struct {
@@ -42,13 +46,22 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchantID string, livemode
 			FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?`), merchantID, livemode, key)
 		switch ErrorCode(mapErr(err)) {
 		case "":
-			if rec.Created > now-int64(IdempotencyTTL/time.Second) {
+			expired := rec.Created <= now-int64(IdempotencyTTL/time.Second)
+			// A claim whose request never finished (its process died) would
+			// answer "in progress" for a day; past the longest a request can
+			// run, it is abandoned and may be claimed again.
+			abandoned := rec.StatusCode == 0 && rec.Created <= now-int64(IdempotencyClaimTimeout/time.Second)
+			if !expired && !abandoned {
 				prior = &rec
 				return nil
 			}
-			// Expired but not yet pruned: forget it and claim afresh.
+			// Forget it and claim afresh, but only if it is still the record
+			// we read: on PostgreSQL a concurrent twin may have replaced it
+			// with its own fresh claim since, and deleting that would let
+			// both requests proceed.
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM idempotency_keys
-				WHERE merchant_id = ? AND livemode = ? AND key = ?`), merchantID, livemode, key); err != nil {
+				WHERE merchant_id = ? AND livemode = ? AND key = ? AND created = ? AND status_code = ?`),
+				merchantID, livemode, key, rec.Created, rec.StatusCode); err != nil {
 				return err
 			}
 		case ENOTFOUND:

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
@@ -159,6 +160,16 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		WalletOptions: p.WalletOptions, Metadata: p.Metadata, Attribution: p.Attribution,
 		Contract: p.Contract, Estimate: p.Estimate, IdempotencyKey: p.IdempotencyKey,
 		CorrelationID: p.CorrelationID, ParentID: p.ParentID, RecoveryEnabled: m.RecoveryEnabled,
+	}
+	// Absent maps are stored as {} and read back as empty maps; start from
+	// the same value so that the session returned here equals later reads.
+	for _, md := range []*Metadata{&s.Metadata, &s.Attribution} {
+		if *md == nil {
+			*md = Metadata{}
+		}
+	}
+	if s.WalletOptions == nil {
+		s.WalletOptions = WalletOptions{}
 	}
 	if s.Mode == "" {
 		s.Mode = "payment"
@@ -340,8 +351,22 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 			}
 		}
 	}
-	if len(s.Contract) > 64<<10 || len(s.Estimate) > 64<<10 {
-		return nil, Invalid("contract", "contract and estimate data must be at most 64 KiB each")
+	for _, doc := range []struct {
+		param string
+		v     *RawJSON
+	}{{"contract", &s.Contract}, {"estimate", &s.Estimate}} {
+		if len(*doc.v) == 0 {
+			*doc.v = nil // absent: NULL, not an empty document that cannot be marshalled
+			continue
+		}
+		if len(*doc.v) > 64<<10 {
+			return nil, Invalid(doc.param, "%s must be at most 64 KiB", doc.param)
+		}
+		// Returned verbatim inside API answers: text that is not JSON would
+		// break every later answer about this session, so refuse it now.
+		if !json.Valid(*doc.v) {
+			return nil, Invalid(doc.param, "%s must be a JSON document", doc.param)
+		}
 	}
 	if len(s.IdempotencyKey) > 255 {
 		return nil, Invalid("idempotency_key", "Idempotency-Key must be at most 255 characters")
@@ -413,7 +438,8 @@ func (lp LineItemParams) build(param, currency string) (LineItem, error) {
 	}
 	li.AmountSubtotal = li.UnitAmount * li.Quantity
 	li.AmountTotal = li.AmountSubtotal + li.AmountTax
-	if r := pd.Recurring; r != nil {
+	if pd.Recurring != nil {
+		r := *pd.Recurring // a copy: the caller's params stay as given
 		if !oneOf(r.Interval, "day", "week", "month", "year") {
 			return LineItem{}, Invalid(param+"[price_data][recurring][interval]", "interval must be one of day, week, month, year")
 		}

@@ -113,7 +113,7 @@ func (s *Store) loadChildren(ctx context.Context, h Handler, sess *Session) erro
 		return mapErr(err)
 	}
 	if err := h.SelectContext(ctx, &sess.Refunds, h.Rebind(`SELECT id, session_id, amount, currency, status,
-		reason, failure_reason, created FROM refunds WHERE session_id = ? ORDER BY created, id`), sess.ID); err != nil {
+		reason, failure_reason, created FROM refunds WHERE session_id = ? ORDER BY seq`), sess.ID); err != nil {
 		return mapErr(err)
 	}
 	return nil
@@ -274,4 +274,61 @@ func (s *Store) LineItems(ctx context.Context, sessionID string, limit int, star
 		}
 	}
 	return out, more, nil
+}
+
+// LoadChildren fills in the line items, fees and refunds of sessions read by
+// ListSessions, in one query per table rather than three per session.
+func (s *Store) LoadChildren(ctx context.Context, sessions []*Session) error {
+	if len(sessions) == 0 {
+		return nil
+	}
+	ids := make([]string, len(sessions))
+	byID := make(map[string]*Session, len(sessions))
+	for i, sess := range sessions {
+		ids[i] = sess.ID
+		byID[sess.ID] = sess
+		sess.LineItems, sess.Adjustments, sess.Refunds = nil, nil, nil
+	}
+	in := func(q string) (string, []any, error) {
+		q, args, err := sqlx.In(q, ids)
+		return s.db.Rebind(q), args, err
+	}
+	var items []LineItem
+	q, args, err := in(`SELECT id, session_id, position, name, description, images, product_id, price_id,
+		quantity, unit_amount, amount_subtotal, amount_discount, amount_tax, amount_total, recurring_interval,
+		recurring_interval_count FROM line_items WHERE session_id IN (?) ORDER BY session_id, position`)
+	if err == nil {
+		err = s.db.SelectContext(ctx, &items, q, args...)
+	}
+	if err != nil {
+		return fmt.Errorf("store: load line items: %w", mapErr(err))
+	}
+	for _, li := range items {
+		byID[li.SessionID].LineItems = append(byID[li.SessionID].LineItems, li)
+	}
+	var adjs []Adjustment
+	q, args, err = in(`SELECT session_id, position, kind, label, amount FROM adjustments
+		WHERE session_id IN (?) ORDER BY session_id, position`)
+	if err == nil {
+		err = s.db.SelectContext(ctx, &adjs, q, args...)
+	}
+	if err != nil {
+		return fmt.Errorf("store: load fees: %w", mapErr(err))
+	}
+	for _, a := range adjs {
+		byID[a.SessionID].Adjustments = append(byID[a.SessionID].Adjustments, a)
+	}
+	var refunds []Refund
+	q, args, err = in(`SELECT id, session_id, amount, currency, status, reason, failure_reason, created
+		FROM refunds WHERE session_id IN (?) ORDER BY session_id, seq`)
+	if err == nil {
+		err = s.db.SelectContext(ctx, &refunds, q, args...)
+	}
+	if err != nil {
+		return fmt.Errorf("store: load refunds: %w", mapErr(err))
+	}
+	for _, r := range refunds {
+		byID[r.SessionID].Refunds = append(byID[r.SessionID].Refunds, r)
+	}
+	return nil
 }

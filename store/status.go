@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -44,6 +45,27 @@ type RefundParams struct {
 	Reason        string `json:"reason"`
 	Status        string `json:"status"` // default succeeded
 	FailureReason string `json:"failure_reason"`
+}
+
+// validate checks a provider's next action before any shopper is sent there:
+// an https URL without user info, and exact origins for 3-D Secure frames.
+func (n *NextAction) validate() error {
+	if n == nil {
+		return nil
+	}
+	if !oneOf(n.Type, "redirect_to_url", "three_d_secure") {
+		return Invalid("next_action[type]", "next_action type must be redirect_to_url or three_d_secure")
+	}
+	u, err := url.Parse(n.RedirectURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(n.RedirectURL) > MaxURLLength {
+		return Invalid("next_action[redirect_url]", "next_action redirect_url must be an absolute https URL without user info, at most %d characters", MaxURLLength)
+	}
+	for i, o := range n.AllowedOrigins {
+		if err := validateOrigin(o); err != nil {
+			return Invalid(fmt.Sprintf("next_action[allowed_origins][%d]", i), "%s", err)
+		}
+	}
+	return nil
 }
 
 // ErrDuplicateEvent is returned (wrapped, with the current session) when an
@@ -117,7 +139,14 @@ func next(sess *Session, t Transition) (status, payment string, err error) {
 // records an event row and notifies watchers, all in one transaction.
 // Illegal transitions are ESTATE errors and change nothing.
 func (s *Store) Transition(ctx context.Context, id string, t Transition) (*Session, error) {
+	if err := t.NextAction.validate(); err != nil {
+		return nil, err
+	}
 	if t.Refund != nil {
+		// A copy: the default status must not be written into the caller's
+		// RefundParams, which may be shared (a data race, and a surprise).
+		r := *t.Refund
+		t.Refund = &r
 		if t.Refund.Status == "" {
 			t.Refund.Status = RefundSucceeded
 		}
@@ -148,8 +177,18 @@ func (s *Store) transitionOnce(ctx context.Context, id string, t Transition) (*S
 	var out *Session
 	dup := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// On PostgreSQL, concurrent writers of one session queue on its row
+		// lock and each then reads the state the previous one committed.
+		// Without it they all read the same version, all but one fail the
+		// version check, and after a few retries a legitimate change (say,
+		// one of 20 concurrent partial refunds) is refused as a conflict.
+		// SQLite needs no lock: BEGIN IMMEDIATE already serialises writers.
+		lock := ""
+		if s.engine == Postgres {
+			lock = " FOR UPDATE"
+		}
 		var sess Session
-		if err := tx.GetContext(ctx, &sess, tx.Rebind(`SELECT `+sessionColumns+` FROM checkout_sessions WHERE id = ?`), id); err != nil {
+		if err := tx.GetContext(ctx, &sess, tx.Rebind(`SELECT `+sessionColumns+` FROM checkout_sessions WHERE id = ?`+lock), id); err != nil {
 			return mapErr(err)
 		}
 		if t.EventID != "" {

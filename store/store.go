@@ -43,6 +43,7 @@ type Handler interface {
 type Store struct {
 	db     *sqlx.DB
 	engine string
+	dsn    string // the driver's connection string, for the hub's LISTEN connection
 
 	// Now is the clock. Tests replace it to make expiry exact without sleeping.
 	Now func() time.Time
@@ -74,7 +75,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 	}
-	s := &Store{db: db, engine: engine, Now: time.Now}
+	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
@@ -147,8 +148,19 @@ var migrations embed.FS
 // Migrate applies, in order and each in its own transaction, every embedded
 // migration of this engine that the database has not seen yet.
 func (s *Store) Migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Under the migrations' lock: on PostgreSQL, CREATE TABLE IF NOT
+		// EXISTS run by two instances at once can fail in both ("type
+		// schema_migrations already exists", or a unique violation on
+		// pg_type), so a cluster of instances starting together would crash.
+		if err := s.lockMigrations(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
 	dir := "migrations/" + s.engine
@@ -175,11 +187,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 func (s *Store) applyMigration(ctx context.Context, version int, body string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if s.engine == Postgres {
-			// Several instances may start at once against one database.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7261796)`); err != nil {
-				return err
-			}
+		if err := s.lockMigrations(ctx, tx); err != nil {
+			return err
 		}
 		var n int
 		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version); err != nil {
@@ -194,6 +203,17 @@ func (s *Store) applyMigration(ctx context.Context, version int, body string) er
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`), version, s.now().Unix())
 		return err
 	})
+}
+
+// lockMigrations makes instances that start at once against one PostgreSQL
+// database migrate one after the other; the lock lasts until tx ends. SQLite
+// needs none: its transactions already take the write lock at BEGIN.
+func (s *Store) lockMigrations(ctx context.Context, tx *sqlx.Tx) error {
+	if s.engine != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7261796)`)
+	return err
 }
 
 // inTx runs fn in a transaction, committing when it returns nil.

@@ -114,7 +114,8 @@ CREATE TABLE adjustments (
 );
 
 CREATE TABLE refunds (
-    id             TEXT PRIMARY KEY,
+    seq            BIGSERIAL PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
     session_id     TEXT NOT NULL REFERENCES checkout_sessions(id) ON DELETE CASCADE,
     amount         BIGINT NOT NULL,
     currency       TEXT NOT NULL,

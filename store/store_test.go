@@ -1,0 +1,55 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/paypage/paypage/store"
+	"github.com/paypage/paypage/store/storetest"
+)
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		s, _ := newStore(t, url) // migrated once
+		m, _ := newMerchant(t, s, nil)
+		sess := createSession(t, s, m, false, validParams())
+		applied := countRows(t, s, "schema_migrations", "")
+		if applied == 0 {
+			t.Fatal("no migration recorded")
+		}
+		for range 2 {
+			if err := s.Migrate(t.Context()); err != nil {
+				t.Fatalf("migrate again: %v", err)
+			}
+		}
+		if n := countRows(t, s, "schema_migrations", ""); n != applied {
+			t.Errorf("%d migrations recorded after migrating again, want %d", n, applied)
+		}
+		wantSameSession(t, getSession(t, s, sess.ID), sess)
+	})
+}
+
+func TestMigrateIsSafeForInstancesStartingAtOnce(t *testing.T) {
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		stores := make([]*store.Store, 4)
+		for i := range stores {
+			s, err := store.Open(t.Context(), url)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			t.Cleanup(func() { s.Close() })
+			stores[i] = s
+		}
+		next := make(chan *store.Store, len(stores))
+		for _, s := range stores {
+			next <- s
+		}
+		for i, err := range race(len(stores), func() error { return (<-next).Migrate(t.Context()) }) {
+			if err != nil {
+				t.Errorf("instance %d: %v", i, err)
+			}
+		}
+		if n := countRows(t, stores[0], "schema_migrations", ""); n != 1 {
+			t.Errorf("%d migrations recorded, want 1", n)
+		}
+	})
+}
