@@ -12,9 +12,18 @@ import (
 	"github.com/lib/pq"
 )
 
-// notifyChannel is the PostgreSQL channel Transition notifies on, with the
-// session id as the payload.
-const notifyChannel = "paypage_sessions"
+const (
+	// notifyChannel is the PostgreSQL channel Transition notifies on, with
+	// the session id as the payload.
+	notifyChannel = "paypage_sessions"
+	// A lost LISTEN connection is retried after minReconnect, doubling up
+	// to maxReconnect while it keeps failing.
+	minReconnect = 500 * time.Millisecond
+	maxReconnect = 30 * time.Second
+	// pingEvery is how often the LISTEN connection is used when quiet, so
+	// that a silently dropped one is found out.
+	pingEvery = 30 * time.Second
+)
 
 // Hub tells the watchers of a session, in this process, that it may have
 // changed. It carries no state: a watcher re-reads the store on each signal,
@@ -37,11 +46,8 @@ type Hub struct {
 	listening atomic.Bool   // the LISTEN connection brings this process's changes too
 	done      chan struct{} // closed when run has returned
 
-	// Tests replace these to hold a reconnection back.
-	dialer                     pq.Dialer
-	minReconnect, maxReconnect time.Duration
-	pingEvery                  time.Duration
-	resyncs                    int // how many times every watcher was signalled after a reconnection
+	dialer  pq.Dialer // nil: lib/pq's; tests hold reconnections back with theirs
+	resyncs int       // how many times every watcher was signalled after a reconnection
 }
 
 // NewHub returns the hub of s, fed by s's own changes (it takes over
@@ -51,10 +57,7 @@ func NewHub(s *Store, log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Hub{
-		subs: make(map[string]map[chan struct{}]struct{}), store: s, log: log,
-		minReconnect: 500 * time.Millisecond, maxReconnect: 30 * time.Second, pingEvery: 30 * time.Second,
-	}
+	h := &Hub{subs: make(map[string]map[chan struct{}]struct{}), store: s, log: log}
 	prev := s.OnChange
 	s.OnChange = func(id string) {
 		if prev != nil {
@@ -156,9 +159,9 @@ func (h *Hub) Listen(ctx context.Context) error {
 	}
 	var l *pq.Listener
 	if h.dialer != nil {
-		l = pq.NewDialListener(h.dialer, h.store.dsn, h.minReconnect, h.maxReconnect, events)
+		l = pq.NewDialListener(h.dialer, h.store.dsn, minReconnect, maxReconnect, events)
 	} else {
-		l = pq.NewListener(h.store.dsn, h.minReconnect, h.maxReconnect, events)
+		l = pq.NewListener(h.store.dsn, minReconnect, maxReconnect, events)
 	}
 	listening := make(chan error, 1)
 	go func() { listening <- l.Listen(notifyChannel) }()
@@ -190,7 +193,7 @@ func (h *Hub) Listen(ctx context.Context) error {
 // run fans the listener's notifications out until the listener is closed.
 func (h *Hub) run(l *pq.Listener, done chan struct{}) {
 	defer close(done)
-	ping := time.NewTicker(h.pingEvery)
+	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
 	var pinging atomic.Bool
 	for {
