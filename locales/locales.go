@@ -9,6 +9,7 @@ import (
 // and for <html lang dir>.
 type Locale struct {
 	Code string // paypage's code, as accepted by the API and stored in sessions (Stripe's codes where Stripe has one)
+	Lang string // BCP 47 tag for lang attributes, e.g. "pt-PT" for code "pt"
 	Name string // native name, so shoppers find their language whatever the page is currently in
 	Dir  string // "ltr" or "rtl"
 }
@@ -119,7 +120,7 @@ func (li *localeInfo) dir() string {
 func All() []Locale {
 	out := make([]Locale, len(table))
 	for i := range table {
-		out[i] = Locale{Code: table[i].code, Name: table[i].name, Dir: table[i].dir()}
+		out[i] = Locale{Code: table[i].code, Lang: table[i].lang, Name: table[i].name, Dir: table[i].dir()}
 	}
 	return out
 }

@@ -50,6 +50,9 @@ func TestAllIsSortedAndNamed(t *testing.T) {
 		if l.Name == "" || names[l.Name] {
 			t.Errorf("%s: empty or duplicate native name %q", l.Code, l.Name)
 		}
+		if l.Lang != For(l.Code).Lang() {
+			t.Errorf("%s: Locale.Lang %q, Printer.Lang %q", l.Code, l.Lang, For(l.Code).Lang())
+		}
 		names[l.Name] = true
 	}
 	if NativeNames()["de"] != "Deutsch" || NativeNames()["ja"] != "日本語" {
