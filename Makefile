@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/paypage
 
-.PHONY: run build generate fmt check test bench
+.PHONY: run build generate fmt check test bench add-key
 
 # demo migrates and seeds ./data/paypage.db and prints the demo URLs and key;
 # serve migrates on start and listens on 127.0.0.1:8080.
@@ -38,3 +38,14 @@ test:
 
 bench:
 	.ci/test.sh bench
+
+# add-key adds a message to every locale file, in English until translated
+# (the locales tests point at what is left):
+#   make add-key KEY=checkout.gift_note TEXT="Add a gift note"
+#   make add-key KEY=checkout.seats ONE="{{.Count}} seat" TEXT="{{.Count}} seats"
+# shq quotes a value for the shell, whatever quotes it holds.
+shq = '$(subst ','\'',$(1))'
+add-key:
+	@if [ -z $(call shq,$(KEY)) ] || [ -z $(call shq,$(TEXT)) ]; then \
+		echo 'usage: make add-key KEY=area.name TEXT="English text" [ONE="singular form"]' >&2; exit 2; fi
+	$(GO) run ./locales/cmd/addkey $(if $(ONE),-one $(call shq,$(ONE))) $(call shq,$(KEY)) $(call shq,$(TEXT))

@@ -47,6 +47,14 @@ have_postgres || pkgs+=(postgresql)
 # Liberation fonts: without any font, pages cannot lay out text; Chromium's
 # other recommends are desktop services a headless test has no use for.
 have_chromium || pkgs+=(chromium fonts-liberation)
+# The screenshots of the pages in every script (Arabic, Hebrew, Devanagari,
+# Bengali, Tamil, Thai…; Chinese, Japanese, Korean) need their glyphs, or
+# they show boxes in place of the text.
+# DejaVu covers Arabic and Hebrew already, so Devanagari (hi) is what tells
+# whether Noto's core fonts are there.
+have_font() { command -v fc-list >/dev/null && [[ -n $(fc-list ":lang=$1" family) ]]; }
+have_font hi || pkgs+=(fonts-noto-core)
+have_font ja || pkgs+=(fonts-noto-cjk)
 mapfile -t stale < <(npm_stale)
 if ((${#stale[@]})) && ! command -v npm >/dev/null; then
 	pkgs+=(npm)

@@ -17,13 +17,29 @@ type Config struct {
 	BaseURL        string   // public URL, for "url" fields (no trailing slash)
 	TrustedProxies []string // IPs/CIDRs whose X-Forwarded-For is believed
 	Logger         *slog.Logger
+	APIRate        float64 // API requests per second per key (0: DefaultAPIRate)
+	APIBurst       int     // API burst per key (0: DefaultAPIBurst)
+	// CookieKeys are the shopper cookie's hash/block key pairs, newest
+	// pair first (older pairs still decode, for rotation). Empty: random
+	// keys valid for this process only.
+	CookieKeys [][]byte
+	// Hub signals live-update streams; cmd starts one that also listens on
+	// PostgreSQL. Nil: an in-process hub (this process's changes only).
+	Hub *store.Hub
+	// Heartbeat is how often idle live-update streams send a comment (0:
+	// DefaultHeartbeat).
+	Heartbeat time.Duration
 }
 
 // handler holds the dependencies every route uses.
 type handler struct {
-	store *store.Store
-	cfg   Config
-	log   *slog.Logger
+	store     *store.Store
+	cfg       Config
+	log       *slog.Logger
+	limiter   *rateLimiter
+	cookies   *cookieJar
+	hub       *store.Hub
+	heartbeat time.Duration
 }
 
 // New builds the Fiber app with every route in one visible place.
@@ -32,7 +48,9 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &handler{store: st, cfg: cfg, log: cfg.Logger}
+	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, time.Now),
+		cookies: newCookieJar(cfg.CookieKeys)}
+	h.hub, h.heartbeat = liveHub(st, cfg)
 	app := fiber.New(fiber.Config{
 		AppName:                 "paypage",
 		ErrorHandler:            h.handleError,
@@ -45,16 +63,35 @@ func New(st *store.Store, cfg Config) *fiber.App {
 		TrustedProxies:          cfg.TrustedProxies,
 		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
 	})
-	app.Use(h.requestContext, h.recoverPanic, securityHeaders)
+	app.Use(h.requestContext, h.recoverPanic, securityHeaders, h.shopperCookies)
 
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
 
-	api := app.Group("/v1", h.authenticate)
-	api.Post("/checkout/sessions", h.apiCreateSession)
+	app.Get("/v1/openapi.json", h.apiOpenAPI) // public: before the group's authentication
+	// Signed payment events; with an Authorization header, on to the group.
+	app.Post("/v1/payment_events", h.signedPaymentEvent)
+	api := app.Group("/v1", h.rateLimit, h.authenticate)
+	api.Post("/checkout/sessions", h.idempotent(h.apiCreateSession))
+	api.Get("/checkout/sessions", h.apiListSessions)
 	api.Get("/checkout/sessions/:id", h.apiGetSession)
+	api.Get("/checkout/sessions/:id/line_items", h.apiListLineItems)
+	api.Post("/checkout/sessions/:id/expire", h.idempotent(h.apiExpireSession))
+	api.Post("/payment_events", h.idempotent(h.paymentEvent))
 
+	app.Get("/static/:file", h.staticAsset)
+
+	// The shopper's pages. Every POST is a browser form: CSRF-checked.
 	app.Get("/pay/:id", h.checkoutPage)
+	app.Get("/pay/:id/success", h.successPage)
+	app.Get("/pay/:id/cancel", h.cancelPage)
+	app.Get("/pay/:id/pending", h.pendingPage)
+	app.Get("/pay/:id/embed", h.embedPage)
+	app.Get("/pay/:id/events", h.liveEvents)
+	app.Get("/pay/:id/status", h.liveStatus)
+	app.Post("/pay/:id/simulate", h.checkCSRF, h.simulatePage)
+	app.Post("/pay/:id/recover", h.checkCSRF, h.recoverPage)
+	app.Post("/locale", h.checkCSRF, h.chooseLocale) // the language switcher on every page
 
 	app.Use(func(c *fiber.Ctx) error { return errNotFound })
 	return app

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,6 +13,23 @@ import (
 )
 
 var errNotFound = &store.Error{Code: store.ENOTFOUND, Message: "Unrecognized request URL."}
+
+// paramError gives an invalid-parameter error Stripe's more precise code
+// (parameter_unknown, parameter_invalid_integer…) instead of the generic
+// parameter_invalid.
+type paramError struct {
+	Code string
+	Err  *store.Error
+}
+
+func (e *paramError) Error() string { return e.Err.Error() }
+func (e *paramError) Unwrap() error { return e.Err }
+
+// rateLimited is the answer to a client over its request budget: a 429 that
+// says, in Retry-After, when the next request will be let through.
+type rateLimited struct{ RetryAfter int } // whole seconds, >= 1
+
+func (e *rateLimited) Error() string { return "rate limited" }
 
 // apiError is Stripe's error envelope member.
 type apiError struct {
@@ -26,22 +45,52 @@ type apiError struct {
 // elsewhere. Internal errors are logged and never shown.
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	status, body := classify(err)
+	// Drivers do not always wrap the context's error: a failure once the
+	// request's deadline has passed is that deadline's doing.
+	if ctxErr := c.UserContext().Err(); status == fiber.StatusInternalServerError && errors.Is(ctxErr, context.DeadlineExceeded) {
+		status, body = classify(ctxErr)
+	}
 	if status >= 500 {
 		h.logger(c).Error("request failed", "err", err, "path", c.Path())
 	}
 	body.RequestID = requestID(c)
 	if status == fiber.StatusTooManyRequests || status == fiber.StatusServiceUnavailable {
-		c.Set(fiber.HeaderRetryAfter, "1")
+		retry := 1
+		var rl *rateLimited
+		if errors.As(err, &rl) {
+			retry = rl.RetryAfter
+		}
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retry))
 	}
 	c.Status(status)
-	if strings.HasPrefix(c.Path(), "/v1/") || c.Path() == "/v1" {
+	if strings.HasPrefix(c.Path(), "/v1/") || c.Path() == "/v1" || c.Locals(jsonErrorsKey) == true {
 		return c.JSON(fiber.Map{"error": body})
 	}
-	return render(c, views.ErrorPage(views.ErrorView{Status: status, RequestID: body.RequestID}))
+	h.errorPageLocale(c)
+	v := views.ErrorView{Status: status, RequestID: body.RequestID}
+	if status == fiber.StatusBadRequest {
+		v.Param = body.Param
+		var il *invalidLocale
+		if errors.As(err, &il) {
+			v.Locale = il.shown()
+		}
+	}
+	return render(c, views.ErrorPage(v))
 }
 
 // classify maps an error to its HTTP status and Stripe error body.
 func classify(err error) (int, apiError) {
+	var rl *rateLimited
+	if errors.As(err, &rl) {
+		return fiber.StatusTooManyRequests, apiError{Type: "invalid_request_error", Code: "rate_limit",
+			Message: "Too many requests hit the API too quickly. Retry after the number of seconds in the Retry-After header."}
+	}
+	// The request's database deadline ran out: the database is overloaded or
+	// unreachable for now, and the same request may well succeed later.
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fiber.StatusServiceUnavailable, apiError{Type: "api_error",
+			Message: "The service is temporarily unavailable. Retry after the number of seconds in the Retry-After header."}
+	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		typ := "invalid_request_error"
@@ -58,6 +107,10 @@ func classify(err error) (int, apiError) {
 	switch se.Code {
 	case store.EINVALID:
 		body.Code = "parameter_invalid"
+		var pe *paramError
+		if errors.As(err, &pe) {
+			body.Code = pe.Code
+		}
 		if errors.Is(err, store.ErrIdempotencyMismatch) {
 			body.Type, body.Code = "idempotency_error", "idempotency_key_in_use"
 		}

@@ -3,32 +3,37 @@ package handlers
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/views"
 )
 
 // checkoutPage is GET /pay/:id.
-func (h *handler) checkoutPage(c *fiber.Ctx) error {
-	sess, err := h.store.Session(c.UserContext(), c.Params("id"))
+func (h *handler) checkoutPage(c *fiber.Ctx) error { return h.sessionPage(c, "") }
+
+// sessionPage renders a session's page as /pay/:id (ret "") or as one of
+// the return pages. Every one of them shows the stored state.
+func (h *handler) sessionPage(c *fiber.Ctx, ret string) error {
+	sess, m, err := h.pageSession(c)
 	if err != nil {
 		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return render(c, views.Checkout(h.checkoutView(sess, m, ret)))
+}
+
+// pageSession loads the session of a page request and its merchant, and
+// picks the shopper's locale for the answer (the 404 page included).
+func (h *handler) pageSession(c *fiber.Ctx) (*store.Session, *store.Merchant, error) {
+	sess, err := h.store.Session(c.UserContext(), c.Params("id"))
+	if err != nil {
+		pageLocale(c, "", "")
+		return nil, nil, err
 	}
 	m, err := h.store.Merchant(c.UserContext(), sess.MerchantID)
 	if err != nil {
-		return err
+		pageLocale(c, sess.Locale, "")
+		return nil, nil, err
 	}
-	v := views.CheckoutView{
-		ID: sess.ID, Merchant: m.Appearance.Merge(sess.Appearance).DisplayName, Status: sess.Status,
-		PaymentStatus: sess.PaymentStatus, Livemode: sess.Livemode, Total: formatMoney(sess.AmountTotal, sess.Currency),
-	}
-	if v.Merchant == "" {
-		v.Merchant = m.DisplayName
-	}
-	for _, li := range sess.LineItems {
-		v.Items = append(v.Items, views.ItemView{
-			Name: li.Name, Description: li.Description, Quantity: li.Quantity,
-			UnitPrice: formatMoney(li.UnitAmount, sess.Currency), Amount: formatMoney(li.AmountSubtotal, sess.Currency),
-		})
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return render(c, views.Checkout(v))
+	pageLocale(c, sess.Locale, m.DefaultLocale)
+	return sess, m, nil
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +37,8 @@ Environment:
   PAYPAGE_BASE_URL        public URL used in "url" fields (default http://ADDR)
   PAYPAGE_COOKIE_KEYS     comma-separated cookie keys, newest first (default: generated, kept in the data dir)
   PAYPAGE_TRUSTED_PROXIES comma-separated proxy IPs/CIDRs whose X-Forwarded-For is trusted
+  PAYPAGE_API_RATE        API requests per second per key, per instance (default 100)
+  PAYPAGE_API_BURST       API burst per key, per instance (default 200)
 `
 
 const defaultDatabaseURL = "sqlite:./data/paypage.db"
@@ -147,16 +150,43 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	rate, err := strconv.ParseFloat(env("PAYPAGE_API_RATE", "0"), 64)
+	if err != nil || rate < 0 {
+		return usageError("PAYPAGE_API_RATE must be a number of requests per second")
+	}
+	burst, err := strconv.Atoi(env("PAYPAGE_API_BURST", "0"))
+	if err != nil || burst < 0 {
+		return usageError("PAYPAGE_API_BURST must be a whole number of requests")
+	}
 	st, err := openStore(ctx, *dbURL, !*noMigrate)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
+	keys, err := cookieKeys(*dbURL, log)
+	if err != nil {
+		return err
+	}
+	// Live updates: this process's changes, and on PostgreSQL every
+	// instance's through one LISTEN connection. Closed after the drain
+	// below (deferred), before the pool.
+	hub := store.NewHub(st, log)
+	listenCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = hub.Listen(listenCtx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
 	cfg := handlers.Config{
+		Hub:            hub,
+		CookieKeys:     keys,
 		BaseURL:        env("PAYPAGE_BASE_URL", "http://"+*addr),
 		TrustedProxies: splitList(os.Getenv("PAYPAGE_TRUSTED_PROXIES")),
 		Logger:         log,
+		APIRate:        rate,
+		APIBurst:       burst,
 	}
 	app := handlers.New(st, cfg)
 
@@ -185,8 +215,9 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	case s := <-sig:
 		log.Info("shutting down: draining in-flight requests", "signal", s.String())
 	}
-	// Drain first (in-flight requests still use the pool), then stop the
-	// sweeper, then the deferred Close releases the pool.
+	// Drain first (in-flight requests still use the pool; live-update
+	// streams end as the server shuts down), then stop the sweeper, then
+	// the deferred Closes release the hub and the pool.
 	if err := app.ShutdownWithTimeout(25 * time.Second); err != nil {
 		log.Error("shutdown", "err", err)
 	}

@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/paypage/paypage/store"
+)
+
+const (
+	headerIdempotencyKey = "Idempotency-Key"
+	headerReplayed       = "Idempotent-Replayed"
+	maxIdempotencyKey    = 255
+)
+
+// idempotent gives a POST Stripe's idempotency semantics, kept in the
+// database so that every instance sees them: the first answer to a request
+// with an Idempotency-Key is stored (status and body) for 24 hours, scoped
+// to the merchant and mode, and replayed to every later request with that key
+// (header Idempotent-Replayed: true). The same key with another request is an
+// idempotency_error; while the first is still running, a duplicate gets a 409.
+//
+// As at Stripe, only requests that ran are remembered: a request refused for
+// its parameters, or failing on the server's side, releases the key, so the
+// client may retry it with the same key.
+func (h *handler) idempotent(next fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		key := strings.TrimSpace(c.Get(headerIdempotencyKey))
+		if key == "" {
+			return next(c)
+		}
+		if len(key) > maxIdempotencyKey {
+			return store.Invalid(headerIdempotencyKey, "Idempotency-Key must be at most %d characters; this one has %d.", maxIdempotencyKey, len(key))
+		}
+		c.Set(headerIdempotencyKey, key) // echoed, as Stripe does
+		m, live := merchant(c)
+		prior, err := h.store.BeginIdempotent(c.UserContext(), m.ID, live, key, requestHash(c))
+		if err != nil {
+			return err
+		}
+		if prior != nil {
+			c.Set(headerReplayed, "true")
+			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+			return c.Status(prior.StatusCode).SendString(prior.Response)
+		}
+
+		// The key is ours until finished or released, even when the request's
+		// own deadline has run out.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), 5*time.Second)
+		defer cancel()
+		err = next(c)
+		if err != nil && store.ErrorCode(err) != store.ESTATE {
+			if aerr := h.store.AbandonIdempotent(ctx, m.ID, live, key); aerr != nil {
+				h.logger(c).Error("idempotency: release key", "err", aerr)
+			}
+			return err
+		}
+		if err != nil {
+			// It ran and was refused by the session's state: that answer is
+			// the one to replay, rendered by the central error handler.
+			if herr := h.handleError(c, err); herr != nil {
+				return herr
+			}
+		}
+		status := c.Response().StatusCode()
+		if status >= fiber.StatusInternalServerError {
+			if aerr := h.store.AbandonIdempotent(ctx, m.ID, live, key); aerr != nil {
+				h.logger(c).Error("idempotency: release key", "err", aerr)
+			}
+			return nil
+		}
+		if ferr := h.store.FinishIdempotent(ctx, m.ID, live, key, status, string(c.Response().Body())); ferr != nil {
+			// The request itself succeeded; its duplicates will get 409s
+			// until the key is pruned, rather than a second session.
+			h.logger(c).Error("idempotency: store answer", "err", ferr)
+		}
+		return nil
+	}
+}
+
+// requestHash identifies a request for comparing it with the first one made
+// with the same key: the endpoint and the exact parameters.
+func requestHash(c *fiber.Ctx) string {
+	sum := sha256.New()
+	sum.Write([]byte(c.Method() + " " + c.Path() + "?"))
+	sum.Write(c.Request().URI().QueryString())
+	sum.Write([]byte{0})
+	sum.Write(c.Body())
+	return hex.EncodeToString(sum.Sum(nil))
+}

@@ -1,0 +1,282 @@
+package handlers
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/paypage/paypage/store"
+)
+
+// Payment events are how a payment provider's integration tells paypage what
+// happened to a payment: POST /v1/payment_events, authenticated with the
+// merchant's secret key like any API call, or signed with the merchant's
+// webhook secret (Paypage-Signature). Each is applied through the store's one
+// transition function, once per event id. The contract is in docs/live.md.
+
+const (
+	headerSignature = "Paypage-Signature"
+	// SignatureTolerance is how far a signature's timestamp may be from now.
+	SignatureTolerance = 300 * time.Second
+)
+
+// eventParamsKey holds the *paymentEventParams a signature check has parsed.
+const eventParamsKey ctxKey = 300
+
+// paymentEventParams is the body of a payment event.
+type paymentEventParams struct {
+	ID             string            `json:"id"`
+	Type           string            `json:"type"`
+	Session        string            `json:"session"`
+	PaymentIntent  string            `json:"payment_intent"`
+	PaymentMethod  string            `json:"payment_method"`
+	Provider       string            `json:"provider"`
+	FailureReason  string            `json:"failure_reason"`
+	FailureMessage string            `json:"failure_message"`
+	Amount         *int64            `json:"amount"`
+	NextAction     *store.NextAction `json:"next_action"`
+}
+
+// eventActions maps event types to the state machine's actions.
+var eventActions = map[string]store.Action{
+	"payment.processing": store.ActionProcess,
+	"payment.succeeded":  store.ActionSucceed,
+	"payment.failed":     store.ActionFail,
+	"payment.refunded":   store.ActionRefund,
+	"payment.canceled":   store.ActionCancel,
+}
+
+var (
+	eventIDRE   = regexp.MustCompile(`^evt_[A-Za-z0-9_-]{1,250}$`)
+	sessionIDRE = regexp.MustCompile(`^cs_(test|live)_[A-Za-z0-9_-]{1,240}$`)
+	reasonRE    = regexp.MustCompile(`^[a-z0-9_]{1,100}$`)
+)
+
+// validate checks every field and says which one is wrong.
+func (p *paymentEventParams) validate() error {
+	if !eventIDRE.MatchString(p.ID) {
+		return store.Invalid("id", "id must be the provider's event id: evt_ followed by 1 to 250 letters, digits, _ or -")
+	}
+	if _, ok := eventActions[p.Type]; !ok {
+		return store.Invalid("type", "type must be one of payment.processing, payment.succeeded, payment.failed, payment.refunded, payment.canceled")
+	}
+	if !sessionIDRE.MatchString(p.Session) {
+		return store.Invalid("session", "session must be a checkout session id (cs_test_… or cs_live_…)")
+	}
+	for _, f := range []struct{ name, v string }{
+		{"payment_intent", p.PaymentIntent}, {"payment_method", p.PaymentMethod}, {"provider", p.Provider},
+	} {
+		if !plainText(f.v, 255) {
+			return store.Invalid(f.name, "%s must be at most 255 characters of text, without control characters", f.name)
+		}
+	}
+	only := func(param, typ string, set bool) error {
+		if set && p.Type != typ {
+			return store.Invalid(param, "%s is only accepted with type %s", param, typ)
+		}
+		return nil
+	}
+	for _, err := range []error{
+		only("failure_reason", "payment.failed", p.FailureReason != ""),
+		only("failure_message", "payment.failed", p.FailureMessage != ""),
+		only("amount", "payment.refunded", p.Amount != nil),
+		only("next_action", "payment.processing", p.NextAction != nil),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if p.FailureReason != "" && !reasonRE.MatchString(p.FailureReason) {
+		return store.Invalid("failure_reason", "failure_reason must be a code like card_declined: lower-case letters, digits and _, at most 100")
+	}
+	if !plainText(p.FailureMessage, 500) {
+		return store.Invalid("failure_message", "failure_message must be at most 500 characters of text, without control characters")
+	}
+	if p.Type == "payment.refunded" && (p.Amount == nil || *p.Amount < 1) {
+		return store.Invalid("amount", "amount (in the currency's minor unit, at least 1) is required for payment.refunded")
+	}
+	return nil // next_action is checked by the store, as every change's is
+}
+
+// plainText reports whether s is valid UTF-8 of at most max characters with
+// no control characters.
+func plainText(s string, max int) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// signedPaymentEvent answers POST /v1/payment_events sent without an
+// Authorization header: it must carry the Paypage-Signature of the merchant
+// that owns the event's session. With the header the request goes on to
+// the API group, where the secret key authenticates it like any API call.
+func (h *handler) signedPaymentEvent(c *fiber.Ctx) error {
+	if c.Get(fiber.HeaderAuthorization) != "" {
+		return c.Next()
+	}
+	header := c.Get(headerSignature)
+	if header == "" {
+		return errUnauthorizedEvent("Send the secret key in Authorization, or sign the body with your webhook secret in the " + headerSignature + " header.")
+	}
+	ts, sigs, err := parseSignature(header)
+	if err != nil {
+		return err
+	}
+	if err := checkTimestamp(ts, h.store.Now()); err != nil {
+		return err
+	}
+	var p paymentEventParams
+	if err := bindBody(c, &p); err != nil {
+		return err
+	}
+	// The merchant is the one that owns the session. An unknown session is
+	// refused like a bad signature, so that no one learns which ids exist.
+	noMatch := errUnauthorizedEvent("No signature in " + headerSignature + " matches the body for this session's merchant.")
+	sess, err := h.store.Session(c.UserContext(), p.Session)
+	if store.IsNotFound(err) {
+		return noMatch
+	}
+	if err != nil {
+		return err
+	}
+	m, err := h.store.Merchant(c.UserContext(), sess.MerchantID)
+	if err != nil {
+		return err
+	}
+	if !signatureMatches(m.WebhookSecret, ts, c.Body(), sigs) {
+		return noMatch
+	}
+	if ok, wait := h.limiter.allow("webhook:" + m.ID); !ok {
+		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
+	}
+	c.Locals(merchantKey, m)
+	c.Locals(livemodeKey, sess.Livemode)
+	c.Locals(eventParamsKey, &p)
+	return h.idempotent(h.paymentEvent)(c)
+}
+
+func errUnauthorizedEvent(msg string) error {
+	return &store.Error{Code: codeUnauthorized, Message: msg}
+}
+
+// parseSignature reads "t=<unix seconds>,v1=<hex>[,v1=<hex>…]". Several v1
+// values let a sender sign with an old and a new secret while rotating;
+// other schemes are ignored.
+func parseSignature(header string) (ts int64, sigs [][]byte, err error) {
+	bad := errUnauthorizedEvent(headerSignature + " must look like t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">.")
+	seenT := false
+	for _, part := range strings.Split(header, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return 0, nil, bad
+		}
+		switch k {
+		case "t":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || seenT {
+				return 0, nil, bad
+			}
+			ts, seenT = n, true
+		case "v1":
+			sig, err := hex.DecodeString(v)
+			if err != nil || len(sig) != sha256.Size {
+				return 0, nil, bad
+			}
+			if len(sigs) < 8 {
+				sigs = append(sigs, sig)
+			}
+		}
+	}
+	if !seenT || len(sigs) == 0 {
+		return 0, nil, bad
+	}
+	return ts, sigs, nil
+}
+
+// checkTimestamp refuses a signature made more than SignatureTolerance away
+// from now, so that a captured request cannot be replayed later.
+func checkTimestamp(ts int64, now time.Time) error {
+	age := now.Unix() - ts
+	if age > int64(SignatureTolerance/time.Second) || -age > int64(SignatureTolerance/time.Second) {
+		return errUnauthorizedEvent("The " + headerSignature + " timestamp is more than 300 seconds from the server's time: sign each request when you send it, and check your clock.")
+	}
+	return nil
+}
+
+// signatureMatches compares, in constant time, every signature offered with
+// HMAC-SHA256(secret, "<t>.<body>").
+func signatureMatches(secret string, ts int64, body []byte, sigs [][]byte) bool {
+	if secret == "" {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(strconv.FormatInt(ts, 10)))
+	mac.Write([]byte("."))
+	mac.Write(body)
+	want := mac.Sum(nil)
+	ok := false
+	for _, sig := range sigs {
+		ok = hmac.Equal(sig, want) || ok // no early exit: the time says nothing
+	}
+	return ok
+}
+
+// paymentEventObject is the answer to a payment event.
+type paymentEventObject struct {
+	ID        string         `json:"id"`
+	Object    string         `json:"object"`
+	Type      string         `json:"type"`
+	Duplicate bool           `json:"duplicate"` // already applied: nothing changed now
+	Session   *sessionObject `json:"session"`
+}
+
+// paymentEvent is POST /v1/payment_events once authenticated: it applies
+// the event to the merchant's session through store.Transition.
+func (h *handler) paymentEvent(c *fiber.Ctx) error {
+	m, live := merchant(c)
+	p, _ := c.Locals(eventParamsKey).(*paymentEventParams)
+	if p == nil {
+		p = new(paymentEventParams)
+		if err := bindBody(c, p); err != nil {
+			return err
+		}
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	sess, err := h.store.MerchantSession(c.UserContext(), m.ID, live, p.Session)
+	if store.IsNotFound(err) {
+		return &store.Error{Code: store.ENOTFOUND, Param: "session", Message: "No such checkout.session: '" + p.Session + "'"}
+	}
+	if err != nil {
+		return err
+	}
+	t := store.Transition{
+		Action: eventActions[p.Type], Source: "payment_event", EventID: p.ID,
+		PaymentIntent: p.PaymentIntent, PaymentMethod: p.PaymentMethod, Provider: p.Provider,
+		FailureReason: p.FailureReason, FailureMessage: p.FailureMessage, NextAction: p.NextAction,
+	}
+	if p.Amount != nil {
+		t.Refund = &store.RefundParams{Amount: *p.Amount}
+	}
+	sess, err = h.store.Transition(c.UserContext(), sess.ID, t)
+	dup := errors.Is(err, store.ErrDuplicateEvent)
+	if err != nil && !dup {
+		return err
+	}
+	o, err := h.sessionObject(c.UserContext(), m, sess, expansion{})
+	if err != nil {
+		return err
+	}
+	return c.JSON(paymentEventObject{ID: p.ID, Object: "payment_event", Type: p.Type, Duplicate: dup, Session: o})
+}

@@ -1,0 +1,279 @@
+package handlers
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/paypage/paypage/store"
+)
+
+// Live updates: every session page keeps a Server-Sent Events stream open
+// (GET /pay/:id/events) and falls back to polling GET /pay/:id/status. Both
+// read the store; the hub only says when to look again. See docs/live.md.
+
+const (
+	// DefaultHeartbeat is how often an idle stream sends a comment: it keeps
+	// proxies from closing the connection and finds out clients that left.
+	DefaultHeartbeat = 15 * time.Second
+	// retryMillis is the reconnection delay the stream asks browsers for.
+	retryMillis = 2000
+	// liveReadTimeout bounds one read of the store by a stream.
+	liveReadTimeout = 5 * time.Second
+)
+
+// jsonErrorsKey marks a route outside /v1 whose errors are JSON too.
+const jsonErrorsKey ctxKey = 301
+
+// liveState is what the stream and the status endpoint publish of a session:
+// nothing about the shopper, nothing of the merchant's metadata.
+type liveState struct {
+	ID            string `json:"id"`
+	Status        string `json:"status"`
+	PaymentStatus string `json:"payment_status"`
+	Version       int64  `json:"version"`
+	ExpiresAt     int64  `json:"expires_at"`
+}
+
+func stateOf(s *store.Session) liveState {
+	return liveState{ID: s.ID, Status: s.Status, PaymentStatus: s.PaymentStatus, Version: s.Version, ExpiresAt: s.ExpiresAt}
+}
+
+// final reports whether the session's status can no longer change (refunds
+// still change the payment status of a complete session, but the streams
+// end there; the pages show refunds when they are loaded).
+func final(status string) bool {
+	switch status {
+	case store.StatusComplete, store.StatusExpired, store.StatusCanceled:
+		return true
+	}
+	return false
+}
+
+// etag names the version and status: the status alone moves when a session
+// expires by the clock, without a new version.
+func (s liveState) etag() string {
+	return `W/"v` + strconv.FormatInt(s.Version, 10) + "-" + s.Status + `"`
+}
+
+// liveStatus is GET /pay/:id/status, what live.js polls when the stream is
+// down. Conditional requests are answered 304 while nothing changed.
+func (h *handler) liveStatus(c *fiber.Ctx) error {
+	c.Locals(jsonErrorsKey, true)
+	sess, err := h.store.Session(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	st := stateOf(sess)
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderETag, st.etag())
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, st.etag()) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	return c.JSON(st)
+}
+
+// etagMatch reports whether an If-None-Match list names tag (weak
+// comparison, as RFC 9110 asks for If-None-Match).
+func etagMatch(header, tag string) bool {
+	weak := func(t string) string { return strings.TrimPrefix(strings.TrimSpace(t), "W/") }
+	for _, t := range strings.Split(header, ",") {
+		if t = strings.TrimSpace(t); t == "*" || weak(t) == weak(tag) {
+			return true
+		}
+	}
+	return false
+}
+
+// liveEvents is GET /pay/:id/events: a Server-Sent Events stream that sends
+// a "status" event whenever the session's version or status moves, starting
+// with the current state unless the client's Last-Event-ID (a version) says
+// it has it. It ends after a final status, when the client leaves (noticed by
+// the heartbeat) and when the server shuts down. A client that has already
+// seen the final state is answered 204, which tells EventSource to stop.
+func (h *handler) liveEvents(c *fiber.Ctx) error {
+	// A copy: Fiber's strings point into the request buffer, which the
+	// connection reuses once the handler returns, while the stream goes on.
+	id := strings.Clone(c.Params("id"))
+	// Subscribe before the first read, so that no change falls in between.
+	changed, unsubscribe := h.hub.Subscribe(id)
+	sess, err := h.store.Session(c.UserContext(), id)
+	if err != nil {
+		unsubscribe()
+		return err
+	}
+	cur := stateOf(sess)
+	seen := int64(-1)
+	if v, err := strconv.ParseInt(strings.TrimSpace(c.Get("Last-Event-ID")), 10, 64); err == nil && v <= cur.Version {
+		seen = v // a version from the future is ignored, not trusted
+	}
+	if final(cur.Status) && seen >= cur.Version {
+		unsubscribe()
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
+	s := &liveStream{
+		h: h, id: id, changed: changed, conn: c.Context().Conn(),
+		shutdown: c.Context().Done(), heartbeat: h.heartbeat,
+		seenVersion: seen, initial: cur,
+	}
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer unsubscribe()
+		s.run(w)
+	})
+	return nil
+}
+
+// liveStream is one client's stream, run after the handler returned (so it
+// uses its own contexts, never the request's).
+type liveStream struct {
+	h         *handler
+	id        string
+	changed   <-chan struct{}
+	conn      net.Conn
+	shutdown  <-chan struct{}
+	heartbeat time.Duration
+
+	seenVersion int64  // the last version the client has (-1: none)
+	seenStatus  string // the status sent with it ("" when the client sent Last-Event-ID)
+	initial     liveState
+}
+
+func (s *liveStream) run(w *bufio.Writer) {
+	// fasthttp recovers no panic of a stream writer: one would end the process.
+	defer func() {
+		if r := recover(); r != nil {
+			s.h.log.Error("live: stream panic", "session", s.id, "panic", fmt.Sprint(r))
+		}
+	}()
+	if !s.write(w, "retry: "+strconv.Itoa(retryMillis)+"\n\n") {
+		return
+	}
+	heartbeat := time.NewTicker(s.heartbeat)
+	defer heartbeat.Stop()
+	expiry := time.NewTimer(time.Hour)
+	defer expiry.Stop()
+
+	cur, stale := s.initial, false
+	for {
+		if !stale {
+			if s.news(cur) && !s.send(w, cur) {
+				return
+			}
+			if final(cur.Status) {
+				return
+			}
+			s.armExpiry(expiry, cur)
+		}
+		select {
+		case _, ok := <-s.changed:
+			if !ok {
+				return // the hub closed: shutting down
+			}
+		case <-expiry.C:
+		case <-heartbeat.C:
+			if !s.write(w, ": heartbeat\n\n") {
+				return
+			}
+			if !stale {
+				continue
+			}
+		case <-s.shutdown:
+			return
+		}
+		next, err := s.read()
+		switch {
+		case store.IsNotFound(err):
+			return
+		case err != nil:
+			// The database is unavailable for now: keep the client, look
+			// again at the next heartbeat.
+			s.h.log.Warn("live: read session", "session", s.id, "err", err)
+			stale = true
+		default:
+			cur, stale = next, false
+		}
+	}
+}
+
+func (s *liveStream) read() (liveState, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
+	defer cancel()
+	sess, err := s.h.store.Session(ctx, s.id)
+	if err != nil {
+		return liveState{}, err
+	}
+	return stateOf(sess), nil
+}
+
+// news reports whether cur is something the client has not seen.
+func (s *liveStream) news(cur liveState) bool {
+	switch {
+	case cur.Version != s.seenVersion:
+		return cur.Version > s.seenVersion
+	case s.seenStatus == "":
+		// The client named this version in Last-Event-ID: it saw the
+		// session open or processing; only the clock can have moved it.
+		return final(cur.Status)
+	}
+	return cur.Status != s.seenStatus
+}
+
+// send writes cur as a status event; false means the client is gone.
+func (s *liveStream) send(w *bufio.Writer, cur liveState) bool {
+	data, err := json.Marshal(cur)
+	if err != nil {
+		return false
+	}
+	s.seenVersion, s.seenStatus = cur.Version, cur.Status
+	return s.write(w, "id: "+strconv.FormatInt(cur.Version, 10)+"\nevent: status\ndata: "+string(data)+"\n\n")
+}
+
+// armExpiry wakes the stream when an open session's time runs out: expiry
+// is exact on read, and nothing else would say so until the sweeper runs.
+func (s *liveStream) armExpiry(t *time.Timer, cur liveState) {
+	t.Stop()
+	if cur.Status != store.StatusOpen {
+		return
+	}
+	left := time.Unix(cur.ExpiresAt, 0).Sub(s.h.store.Now())
+	if left < 0 {
+		left = 0
+	}
+	t.Reset(left + 50*time.Millisecond)
+}
+
+// write sends text at once. A failure means the client left (or stopped
+// reading for longer than the write deadline): the stream ends.
+func (s *liveStream) write(w *bufio.Writer, text string) bool {
+	if s.conn != nil {
+		// fasthttp set one write deadline for the whole response; a stream
+		// needs one per write, long enough for a slow network.
+		s.conn.SetWriteDeadline(time.Now().Add(s.heartbeat + 10*time.Second))
+	}
+	if _, err := w.WriteString(text); err != nil {
+		return false
+	}
+	return w.Flush() == nil
+}
+
+// liveHub picks the hub and heartbeat of cfg, or the defaults.
+func liveHub(st *store.Store, cfg Config) (*store.Hub, time.Duration) {
+	hub, every := cfg.Hub, cfg.Heartbeat
+	if hub == nil {
+		hub = store.NewHub(st, cfg.Logger)
+	}
+	if every <= 0 {
+		every = DefaultHeartbeat
+	}
+	return hub, every
+}

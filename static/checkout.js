@@ -1,0 +1,82 @@
+// paypage checkout pages: countdowns and waiting for a payment to settle.
+// Everything here is an enhancement; the pages work without it (see
+// docs/scripts-inventory.md). No third-party code, no cookies, no storage.
+(function () {
+  "use strict";
+  // Tells the CSS (and the browser tests) that the script ran: its SRI hash
+  // and CSP nonce were accepted.
+  document.documentElement.classList.add("js");
+  var lang = document.documentElement.lang || undefined;
+  var two = new Intl.NumberFormat(lang, { minimumIntegerDigits: 2, useGrouping: false });
+  var one = new Intl.NumberFormat(lang, { useGrouping: false });
+  var started = Date.now();
+
+  function clock(s) {
+    return one.format(Math.floor(s / 60)) + ":" + two.format(s % 60);
+  }
+
+  // [data-countdown] ticks down from data-seconds. "expiry" reloads the page
+  // when time is up (the server then shows the expired state); "redirect"
+  // goes on to data-href unless the shopper chose to stay.
+  document.querySelectorAll("[data-countdown]").forEach(function (el) {
+    var total = parseInt(el.getAttribute("data-seconds"), 10);
+    if (!(total >= 0)) return;
+    var kind = el.getAttribute("data-countdown");
+    var out = el.querySelector("[data-countdown-text]") || el;
+    var template = el.getAttribute("data-template");
+    var texts = null;
+    try { texts = JSON.parse(el.getAttribute("data-texts") || "null"); } catch (e) { texts = null; }
+    var stay = el.querySelector("[data-stay]");
+    var timer;
+    function tick() {
+      var left = Math.max(0, total - Math.floor((Date.now() - started) / 1000));
+      if (texts && texts[left] !== undefined) {
+        out.textContent = texts[left];
+      } else if (template) {
+        out.textContent = template.replace("{t}", clock(left));
+      }
+      if (left > 0) return;
+      clearInterval(timer);
+      if (kind === "expiry") {
+        location.reload();
+      } else if (kind === "redirect") {
+        location.assign(el.getAttribute("data-href"));
+      }
+    }
+    if (stay) {
+      stay.hidden = false;
+      stay.addEventListener("click", function () {
+        clearInterval(timer);
+        el.removeAttribute("data-countdown");
+        out.textContent = stay.getAttribute("data-stayed") || "";
+        stay.hidden = true;
+      });
+    }
+    timer = setInterval(tick, 1000);
+    tick();
+  });
+
+  // main[data-refresh] waits for a change of the session: it fetches the
+  // page every few seconds and reloads only when the stored version moved,
+  // so that nothing jumps under the shopper's eyes while nothing changed.
+  var main = document.querySelector("main[data-refresh]");
+  if (main && window.fetch && window.DOMParser) {
+    var every = Math.max(2, parseInt(main.getAttribute("data-refresh"), 10) || 3) * 1000;
+    var version = main.getAttribute("data-version");
+    var poll = function () {
+      fetch(location.href, { cache: "no-store", credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) return;
+          var next = new DOMParser().parseFromString(html, "text/html").querySelector("main");
+          if (next && next.getAttribute("data-version") !== version) {
+            location.reload();
+            return;
+          }
+          setTimeout(poll, every);
+        })
+        .catch(function () { setTimeout(poll, every); });
+    };
+    setTimeout(poll, every);
+  }
+})();

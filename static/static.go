@@ -1,0 +1,99 @@
+// Package static holds the pages' CSS, JavaScript and images, embedded in the
+// binary and served under content-fingerprinted names, so that browsers may
+// cache them forever and a new release never meets a stale copy.
+package static
+
+import (
+	"crypto/sha256"
+	"crypto/sha512"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
+	"path"
+	"sort"
+	"strings"
+)
+
+//go:embed *.css *.js *.svg
+var files embed.FS
+
+// Prefix is the URL path under which assets are served.
+const Prefix = "/static/"
+
+// Asset is one embedded file.
+type Asset struct {
+	Name        string // logical name, e.g. "app.css"
+	File        string // fingerprinted name, e.g. "app.3f2a9c1b.css"
+	Integrity   string // Subresource Integrity value, "sha384-…"
+	ContentType string
+	Body        []byte
+}
+
+var (
+	byName = map[string]*Asset{}
+	byFile = map[string]*Asset{}
+)
+
+func init() {
+	entries, err := fs.ReadDir(files, ".")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		body, err := files.ReadFile(e.Name())
+		if err != nil {
+			panic(err)
+		}
+		sum := sha256.Sum256(body)
+		ext := path.Ext(e.Name())
+		sri := sha512.Sum384(body)
+		a := &Asset{
+			Name:        e.Name(),
+			File:        strings.TrimSuffix(e.Name(), ext) + "." + hex.EncodeToString(sum[:4]) + ext,
+			Integrity:   "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
+			ContentType: mime.TypeByExtension(ext),
+			Body:        body,
+		}
+		if a.ContentType == "" {
+			a.ContentType = "application/octet-stream"
+		}
+		byName[a.Name] = a
+		byFile[a.File] = a
+	}
+}
+
+// Get returns the asset with the logical name. An unknown name is a
+// programming error (names are constants in the views), so it panics.
+func Get(name string) *Asset {
+	a, ok := byName[name]
+	if !ok {
+		panic(fmt.Sprintf("static: no asset %q", name))
+	}
+	return a
+}
+
+// Path returns the URL path of the named asset, e.g. "/static/app.3f2a9c1b.css".
+func Path(name string) string { return Prefix + Get(name).File }
+
+// Integrity returns the SRI value of the named asset.
+func Integrity(name string) string { return Get(name).Integrity }
+
+// Lookup finds an asset by its fingerprinted file name, as requested.
+func Lookup(file string) (*Asset, bool) {
+	a, ok := byFile[file]
+	return a, ok
+}
+
+// All returns every asset, sorted by name, for tests and the scripts
+// inventory.
+func All() []*Asset {
+	out := make([]*Asset, 0, len(byName))
+	for _, a := range byName {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

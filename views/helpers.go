@@ -1,0 +1,104 @@
+package views
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Which element of a page is its <h1>.
+const (
+	headNotice  = "notice"  // a return page's own heading
+	headSummary = "summary" // "Pay <merchant>", while the shopper can pay
+	headBanner  = "banner"  // the outcome, once there is one
+)
+
+func (v CheckoutView) headline() string {
+	switch {
+	case (v.Return == ReturnSuccess || v.Return == ReturnPending) && v.Settled(),
+		v.Return == ReturnCancel && v.Payable():
+		return headNotice
+	case v.Payable():
+		return headSummary
+	}
+	return headBanner
+}
+
+// bannerKey is the catalog prefix of the banner's title and body.
+func (v CheckoutView) bannerKey() string {
+	switch s := v.State(); s {
+	case StateProcessing:
+		if v.Return == ReturnPending {
+			return "return.pending"
+		}
+		return "status.processing"
+	case StateCompleteFree:
+		return "status.no_payment_required"
+	default:
+		return "status." + string(s)
+	}
+}
+
+// tone is the banner's colour: how good the news is.
+func (v CheckoutView) tone() string {
+	switch v.State() {
+	case StatePaid, StateCompleteFree:
+		return "ok"
+	case StateFailed:
+		return "bad"
+	case StateExpired, StateRequiresAction:
+		return "warn"
+	case StateProcessing, StateNoPaymentRequired:
+		return "info"
+	}
+	return "neutral"
+}
+
+func (v CheckoutView) chrome(ctx context.Context) chrome {
+	c := chrome{
+		Title:    t(ctx, v.bannerKey()+".title") + " · " + v.Merchant,
+		Style:    NewStyle(v.Appearance),
+		Merchant: v.Merchant,
+		LogoURL:  v.Appearance.LogoURL,
+		TestMode: !v.Livemode,
+		Support:  v.Support,
+		Refresh:  v.Refresh(),
+	}
+	if u := v.RedirectURL(); u != "" {
+		c.Refresh, c.RedirectURL = RedirectSeconds, u
+	}
+	return c
+}
+
+// itemMeta is a line item's quantity, unit price and billing interval.
+func itemMeta(ctx context.Context, it ItemView, currency string) string {
+	s := t(ctx, "checkout.quantity_short", map[string]any{"Quantity": printer(ctx).Number(it.Quantity)}) +
+		" · " + t(ctx, "checkout.each", map[string]any{"Amount": money(ctx, it.UnitAmount, currency)})
+	if it.Interval == "" {
+		return s
+	}
+	if it.IntervalCount > 1 {
+		return s + " · " + n(ctx, "recurring.every_"+it.Interval+"s", it.IntervalCount)
+	}
+	return s + " · " + t(ctx, "recurring.per_"+it.Interval)
+}
+
+// paymentMethod names a payment method type in the shopper's language, or
+// shows the type as it is when the catalog has no name for it.
+func paymentMethod(ctx context.Context, typ string) string {
+	key := "payment_method." + typ
+	if s := t(ctx, key); s != key {
+		return s
+	}
+	return typ
+}
+
+// redirectTexts are the countdown's sentences for 0…RedirectSeconds seconds
+// left, so that the script ticks with the locale's plural rules.
+func redirectTexts(ctx context.Context, v CheckoutView) string {
+	texts := make([]string, RedirectSeconds+1)
+	for i := range texts {
+		texts[i] = n(ctx, "return.redirecting", i, map[string]any{"Merchant": v.Merchant})
+	}
+	b, _ := json.Marshal(texts)
+	return string(b)
+}
