@@ -1,4 +1,5 @@
-// paypage checkout pages: countdowns and waiting for a payment to settle.
+// paypage checkout pages: the expiry and redirect countdowns. (Waiting for
+// a payment to settle is live.js's work.)
 // Everything here is an enhancement; the pages work without it (see
 // docs/scripts-inventory.md). No third-party code, no cookies, no storage.
 (function () {
@@ -55,28 +56,4 @@
     timer = setInterval(tick, 1000);
     tick();
   });
-
-  // main[data-refresh] waits for a change of the session: it fetches the
-  // page every few seconds and reloads only when the stored version moved,
-  // so that nothing jumps under the shopper's eyes while nothing changed.
-  var main = document.querySelector("main[data-refresh]");
-  if (main && window.fetch && window.DOMParser) {
-    var every = Math.max(2, parseInt(main.getAttribute("data-refresh"), 10) || 3) * 1000;
-    var version = main.getAttribute("data-version");
-    var poll = function () {
-      fetch(location.href, { cache: "no-store", credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.text() : null; })
-        .then(function (html) {
-          if (html === null) return;
-          var next = new DOMParser().parseFromString(html, "text/html").querySelector("main");
-          if (next && next.getAttribute("data-version") !== version) {
-            location.reload();
-            return;
-          }
-          setTimeout(poll, every);
-        })
-        .catch(function () { setTimeout(poll, every); });
-    };
-    setTimeout(poll, every);
-  }
 })();

@@ -277,8 +277,8 @@ func TestWaitingPagesRefresh(t *testing.T) {
 	v := baseView()
 	v.Return, v.Status, v.PaymentStatus = ReturnPending, "processing", "pending"
 	doc := render(t, "en", Checkout(v))
-	if doc.Find("main").AttrOr("data-refresh", "") != "3" {
-		t.Error("pending page does not ask the script to look for the outcome")
+	if doc.Find("[data-live]").Length() == 0 {
+		t.Error("pending page does not ask live.js to follow the session")
 	}
 	if !strings.Contains(doc.Find("noscript").Text(), `content="3"`) {
 		t.Errorf("pending page does not refresh without JavaScript: %q", doc.Find("noscript").Text())

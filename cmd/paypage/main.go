@@ -277,7 +277,8 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	base := strings.TrimSuffix(env("PAYPAGE_BASE_URL", "http://"+env("PAYPAGE_ADDR", "127.0.0.1:8080")), "/")
 	fmt.Fprintf(stdout, "Demo merchant %q (%s)\n", d.Merchant.DisplayName, d.Merchant.ID)
-	fmt.Fprintf(stdout, "Test-mode secret key: %s\n\nCheckout pages:\n", d.Keys.Test)
+	fmt.Fprintf(stdout, "Test-mode secret key: %s\nWebhook secret (signed payment events): %s\n\nCheckout pages:\n",
+		d.Keys.Test, d.Merchant.WebhookSecret)
 	for _, s := range d.Sessions {
 		fmt.Fprintf(stdout, "  %-36s %s/pay/%s\n", s.Label, base, s.ID)
 	}
@@ -319,5 +320,8 @@ func merchantCreate(ctx context.Context, args []string, stdout io.Writer) error 
 	}
 	return json.NewEncoder(stdout).Encode(map[string]string{
 		"merchant_id": m.ID, "test_secret_key": keys.Test, "live_secret_key": keys.Live,
+		// Beyond the contract's three keys: signed payment events need it,
+		// and like the keys it is shown here once.
+		"webhook_secret": m.WebhookSecret,
 	})
 }

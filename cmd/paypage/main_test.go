@@ -77,10 +77,11 @@ func TestCLIContract(t *testing.T) {
 			t.Fatalf("merchant create: %v", err)
 		}
 		var created map[string]string
-		if err := json.Unmarshal([]byte(out), &created); err != nil || len(created) != 3 ||
+		if err := json.Unmarshal([]byte(out), &created); err != nil || len(created) != 4 ||
 			!strings.HasPrefix(created["merchant_id"], "acct_") ||
 			!strings.HasPrefix(created["test_secret_key"], "sk_test_") ||
-			!strings.HasPrefix(created["live_secret_key"], "sk_live_") {
+			!strings.HasPrefix(created["live_secret_key"], "sk_live_") ||
+			!strings.HasPrefix(created["webhook_secret"], "whsec_") {
 			t.Fatalf("merchant create printed %q (%v)", out, err)
 		}
 		if _, err := paypage(t, "merchant", "create", "--database-url", dbURL, "--name", "Bad",
