@@ -23,11 +23,11 @@ var errUnauthorized = &store.Error{Code: codeUnauthorized,
 func (h *handler) authenticate(c *fiber.Ctx) error {
 	key := apiKey(c.Get(fiber.HeaderAuthorization))
 	if key == "" {
-		return errUnauthorized
+		return h.authFailed(c, errUnauthorized)
 	}
 	m, livemode, err := h.store.Authenticate(c.UserContext(), key)
 	if store.IsNotFound(err) {
-		return errUnauthorized
+		return h.authFailed(c, errUnauthorized)
 	}
 	if err != nil {
 		return err

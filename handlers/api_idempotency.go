@@ -49,11 +49,11 @@ func (h *handler) idempotent(next fiber.Handler) fiber.Handler {
 			return c.Status(prior.StatusCode).SendString(prior.Response)
 		}
 
+		err = next(c)
 		// The key is ours until finished or released, even when the request's
-		// own deadline has run out.
+		// own deadline has run out; its budget starts now, after the handler.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), 5*time.Second)
 		defer cancel()
-		err = next(c)
 		if err != nil && store.ErrorCode(err) != store.ESTATE {
 			if aerr := h.store.AbandonIdempotent(ctx, m.ID, live, key); aerr != nil {
 				h.logger(c).Error("idempotency: release key", "err", aerr)
@@ -75,8 +75,8 @@ func (h *handler) idempotent(next fiber.Handler) fiber.Handler {
 			return nil
 		}
 		if ferr := h.store.FinishIdempotent(ctx, m.ID, live, key, status, string(c.Response().Body())); ferr != nil {
-			// The request itself succeeded; its duplicates will get 409s
-			// until the key is pruned, rather than a second session.
+			// The request itself succeeded; its duplicates get 409s until
+			// the claim is taken as abandoned (store.IdempotencyClaimTimeout).
 			h.logger(c).Error("idempotency: store answer", "err", ferr)
 		}
 		return nil

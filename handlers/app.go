@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -14,8 +15,8 @@ import (
 
 // Config is what the HTTP layer needs to know about its deployment.
 type Config struct {
-	BaseURL        string   // public URL, for "url" fields (no trailing slash)
-	TrustedProxies []string // IPs/CIDRs whose X-Forwarded-For is believed
+	BaseURL        string         // public URL, for "url" fields (no trailing slash)
+	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed (ParseTrustedProxies)
 	Logger         *slog.Logger
 	APIRate        float64 // API requests per second per key (0: DefaultAPIRate)
 	APIBurst       int     // API burst per key (0: DefaultAPIBurst)
@@ -29,17 +30,24 @@ type Config struct {
 	// Heartbeat is how often idle live-update streams send a comment (0:
 	// DefaultHeartbeat).
 	Heartbeat time.Duration
+	// MaxStreams and MaxStreamsPerClient cap open live-update streams in
+	// this process, in all and per client address (0: the defaults).
+	MaxStreams          int
+	MaxStreamsPerClient int
 }
 
 // handler holds the dependencies every route uses.
 type handler struct {
-	store     *store.Store
-	cfg       Config
-	log       *slog.Logger
-	limiter   *rateLimiter
-	cookies   *cookieJar
-	hub       *store.Hub
-	heartbeat time.Duration
+	store   *store.Store
+	cfg     Config
+	log     *slog.Logger
+	limiter *rateLimiter
+	// authFailures budgets failed authentications per client address.
+	authFailures *rateLimiter
+	streams      *streamLimit
+	cookies      *cookieJar
+	hub          *store.Hub
+	heartbeat    time.Duration
 }
 
 // New builds the Fiber app with every route in one visible place.
@@ -49,29 +57,32 @@ func New(st *store.Store, cfg Config) *fiber.App {
 		cfg.Logger = slog.Default()
 	}
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, time.Now),
-		cookies: newCookieJar(cfg.CookieKeys)}
+		authFailures: newRateLimiter(authFailRate, authFailBurst, time.Now),
+		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
+		cookies:      newCookieJar(cfg.CookieKeys)}
 	h.hub, h.heartbeat = liveHub(st, cfg)
 	app := fiber.New(fiber.Config{
-		AppName:                 "paypage",
-		ErrorHandler:            h.handleError,
-		ReadTimeout:             15 * time.Second,
-		WriteTimeout:            30 * time.Second,
-		IdleTimeout:             120 * time.Second,
-		BodyLimit:               1 << 20,
-		DisableStartupMessage:   true,
+		AppName:               "paypage",
+		ErrorHandler:          h.handleError,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		BodyLimit:             1 << 20,
+		DisableStartupMessage: true,
+		// Fiber believes X-Forwarded-Proto/Host only from trusted proxies;
+		// the client's address is clientIP's to work out, not c.IP()'s.
 		EnableTrustedProxyCheck: true,
-		TrustedProxies:          cfg.TrustedProxies,
-		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
+		TrustedProxies:          proxyStrings(cfg.TrustedProxies),
 	})
-	app.Use(h.requestContext, h.recoverPanic, securityHeaders, h.shopperCookies)
+	app.Use(h.requestContext, h.recoverPanic, refuseEncodedBodies, securityHeaders, h.shopperCookies)
 
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
 
 	app.Get("/v1/openapi.json", h.apiOpenAPI) // public: before the group's authentication
 	// Signed payment events; with an Authorization header, on to the group.
-	app.Post("/v1/payment_events", h.signedPaymentEvent)
-	api := app.Group("/v1", h.rateLimit, h.authenticate)
+	app.Post("/v1/payment_events", h.refuseFailingClients, h.signedPaymentEvent)
+	api := app.Group("/v1", h.refuseFailingClients, h.rateLimit, h.authenticate)
 	api.Post("/checkout/sessions", h.idempotent(h.apiCreateSession))
 	api.Get("/checkout/sessions", h.apiListSessions)
 	api.Get("/checkout/sessions/:id", h.apiGetSession)
@@ -97,11 +108,12 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	return app
 }
 
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
+func proxyStrings(prefixes []netip.Prefix) []string {
+	out := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		out[i] = p.String()
 	}
-	return fiber.HeaderXForwardedFor
+	return out
 }
 
 func (h *handler) healthz(c *fiber.Ctx) error {

@@ -130,8 +130,15 @@ func classify(err error) (int, apiError) {
 	case codeUnauthorized:
 		body.Code = ""
 		return fiber.StatusUnauthorized, body
+	case codeUnavailable:
+		body.Type, body.Code = "api_error", ""
+		return fiber.StatusServiceUnavailable, body
 	}
 	return fiber.StatusInternalServerError, apiError{Type: "api_error", Message: "An internal error occurred."}
 }
 
-const codeUnauthorized = "unauthorized"
+// Codes of the HTTP layer's own errors, beside the store's.
+const (
+	codeUnauthorized = "unauthorized"
+	codeUnavailable  = "unavailable" // 503 with Retry-After: a limit of this instance
+)

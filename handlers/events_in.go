@@ -126,14 +126,14 @@ func (h *handler) signedPaymentEvent(c *fiber.Ctx) error {
 	}
 	header := c.Get(headerSignature)
 	if header == "" {
-		return errUnauthorizedEvent("Send the secret key in Authorization, or sign the body with your webhook secret in the " + headerSignature + " header.")
+		return h.authFailed(c, errUnauthorizedEvent("Send the secret key in Authorization, or sign the body with your webhook secret in the "+headerSignature+" header."))
 	}
 	ts, sigs, err := parseSignature(header)
 	if err != nil {
-		return err
+		return h.authFailed(c, err)
 	}
 	if err := checkTimestamp(ts, h.store.Now()); err != nil {
-		return err
+		return h.authFailed(c, err)
 	}
 	var p paymentEventParams
 	if err := bindBody(c, &p); err != nil {
@@ -144,7 +144,7 @@ func (h *handler) signedPaymentEvent(c *fiber.Ctx) error {
 	noMatch := errUnauthorizedEvent("No signature in " + headerSignature + " matches the body for this session's merchant.")
 	sess, err := h.store.Session(c.UserContext(), p.Session)
 	if store.IsNotFound(err) {
-		return noMatch
+		return h.authFailed(c, noMatch)
 	}
 	if err != nil {
 		return err
@@ -154,7 +154,7 @@ func (h *handler) signedPaymentEvent(c *fiber.Ctx) error {
 		return err
 	}
 	if !signatureMatches(m.WebhookSecret, ts, c.Body(), sigs) {
-		return noMatch
+		return h.authFailed(c, noMatch)
 	}
 	if ok, wait := h.limiter.allow("webhook:" + m.ID); !ok {
 		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -102,8 +103,16 @@ func (h *handler) liveEvents(c *fiber.Ctx) error {
 	// A copy: Fiber's strings point into the request buffer, which the
 	// connection reuses once the handler returns, while the stream goes on.
 	id := strings.Clone(c.Params("id"))
+	ip := h.clientIP(c)
+	if !h.streams.acquire(ip) {
+		return errTooManyStreams
+	}
 	// Subscribe before the first read, so that no change falls in between.
-	changed, unsubscribe := h.hub.Subscribe(id)
+	changed, subscribed := h.hub.Subscribe(id)
+	unsubscribe := func() {
+		subscribed()
+		h.streams.release(ip)
+	}
 	sess, err := h.store.Session(c.UserContext(), id)
 	if err != nil {
 		unsubscribe()
@@ -277,3 +286,55 @@ func liveHub(st *store.Store, cfg Config) (*store.Hub, time.Duration) {
 	}
 	return hub, every
 }
+
+// Default caps on open live-update streams per process. A stream holds a
+// connection and a goroutine for as long as the session is open, so without
+// a cap anyone holding one checkout link could exhaust file descriptors.
+// Refused clients fall back to polling /status.
+const (
+	DefaultMaxStreams          = 10_000
+	DefaultMaxStreamsPerClient = 32 // a household or office behind one address
+)
+
+// streamLimit counts open streams, in all and per client address.
+type streamLimit struct {
+	max, perClient int
+
+	mu     sync.Mutex
+	total  int
+	client map[string]int
+}
+
+func newStreamLimit(max, perClient int) *streamLimit {
+	if max <= 0 {
+		max = DefaultMaxStreams
+	}
+	if perClient <= 0 {
+		perClient = DefaultMaxStreamsPerClient
+	}
+	return &streamLimit{max: max, perClient: perClient, client: map[string]int{}}
+}
+
+// acquire takes a slot for ip, or reports that none is free.
+func (l *streamLimit) acquire(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.total >= l.max || l.client[ip] >= l.perClient {
+		return false
+	}
+	l.total++
+	l.client[ip]++
+	return true
+}
+
+func (l *streamLimit) release(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total--
+	if l.client[ip]--; l.client[ip] <= 0 {
+		delete(l.client, ip)
+	}
+}
+
+var errTooManyStreams = &store.Error{Code: codeUnavailable,
+	Message: "Too many live-update streams are open; poll /status instead, or retry later."}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,7 +42,7 @@ func (h *handler) requestContext(c *fiber.Ctx) error {
 	h.log.LogAttrs(ctx, slog.LevelInfo, "request",
 		slog.String("method", c.Method()), slog.String("path", c.Path()),
 		slog.Int("status", c.Response().StatusCode()), slog.Duration("duration", time.Since(start)),
-		slog.String("ip", c.IP()), slog.String("request_id", id))
+		slog.String("ip", h.clientIP(c)), slog.String("request_id", id))
 	return nil
 }
 
@@ -77,6 +78,19 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+var errEncodedBody = fiber.NewError(fiber.StatusUnsupportedMediaType,
+	"Compressed request bodies are not accepted; send the body uncompressed.")
+
+// refuseEncodedBodies answers 415 to any request body with a
+// Content-Encoding: fasthttp would inflate it without bound whenever the
+// body is read, so 1 MiB of gzip could become gigabytes in memory.
+func refuseEncodedBodies(c *fiber.Ctx) error {
+	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
+		return errEncodedBody
+	}
+	return c.Next()
+}
+
 // securityHeaders sets the headers every answer carries. Pages get a CSP with
 // a fresh nonce per request (no inline script runs without it); the embed
 // route replaces frame-ancestors with the one origin it was asked for.
@@ -85,7 +99,7 @@ func securityHeaders(c *fiber.Ctx) error {
 	c.Locals(nonceKey, nonce)
 	c.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'nonce-"+nonce+"'; "+
 		"style-src 'self' 'nonce-"+nonce+"'; img-src 'self' https: data:; connect-src 'self'; "+
-		"form-action 'self' https:; base-uri 'none'; frame-ancestors 'none'")
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	c.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "no-referrer")

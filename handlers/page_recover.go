@@ -8,19 +8,12 @@ import (
 
 // recoverPage is POST /pay/:id/recover: an expired session whose merchant
 // allows it is restarted as a new child session, and the shopper goes there.
-// A second click finds the open child instead of making another.
+// A second click finds the open child instead of making another (the
+// store decides, atomically).
 func (h *handler) recoverPage(c *fiber.Ctx) error {
 	sess, _, err := h.pageSession(c)
 	if err != nil {
 		return err
-	}
-	children, _, err := h.store.ListSessions(c.UserContext(), sess.MerchantID, sess.Livemode,
-		store.ListParams{Limit: 1, ParentID: sess.ID, Status: store.StatusOpen})
-	if err != nil {
-		return err
-	}
-	if len(children) > 0 {
-		return c.Redirect("/pay/"+children[0].ID, fiber.StatusSeeOther)
 	}
 	child, err := h.store.Recover(c.UserContext(), sess.ID)
 	if store.ErrorCode(err) == store.ESTATE {

@@ -96,3 +96,46 @@ func (h *handler) rateLimit(c *fiber.Ctx) error {
 	}
 	return c.Next()
 }
+
+// spent reports, without taking a token, whether key's bucket is empty and
+// how long until it holds one again.
+func (l *rateLimiter) spent(key string) (bool, time.Duration) {
+	id := sha256.Sum256([]byte(key))
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[id]
+	if !ok {
+		return false, 0
+	}
+	tokens := math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	if tokens >= 1 {
+		return false, 0
+	}
+	return true, time.Duration((1 - tokens) / l.rate * float64(time.Second))
+}
+
+// Failed authentications allowed per client address: a burst of 20, then
+// one a second. Past that the address's API requests are refused before any
+// key lookup or body parse, so made-up keys and forged signatures cannot
+// make the database work for free.
+const (
+	authFailRate  = 1.0
+	authFailBurst = 20
+)
+
+// refuseFailingClients turns away, with a 429, clients that spent their
+// budget of failed authentications.
+func (h *handler) refuseFailingClients(c *fiber.Ctx) error {
+	if spent, wait := h.authFailures.spent(h.clientIP(c)); spent {
+		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
+	}
+	return c.Next()
+}
+
+// authFailed charges the client's budget of failed authentications and
+// returns err.
+func (h *handler) authFailed(c *fiber.Ctx, err error) error {
+	h.authFailures.allow(h.clientIP(c))
+	return err
+}

@@ -28,6 +28,12 @@ type testServer struct {
 // paypage until the test ends.
 func startServer(t *testing.T, dbURL string) *testServer {
 	t.Helper()
+	return startServerWith(t, dbURL, nil)
+}
+
+// startServerWith is startServer with the configuration adjusted by edit.
+func startServerWith(t *testing.T, dbURL string, edit func(*handlers.Config)) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, dbURL)
 	if err != nil {
@@ -46,7 +52,11 @@ func startServer(t *testing.T, dbURL string) *testServer {
 		t.Fatalf("listen: %v", err)
 	}
 	base := "http://" + ln.Addr().String()
-	app := handlers.New(st, handlers.Config{BaseURL: base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := handlers.Config{BaseURL: base, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if edit != nil {
+		edit(&cfg)
+	}
+	app := handlers.New(st, cfg)
 	go app.Listener(ln)
 	t.Cleanup(func() {
 		app.ShutdownWithTimeout(5 * time.Second)

@@ -194,7 +194,7 @@ func (s *Store) transitionOnce(ctx context.Context, id string, t Transition) (*S
 		if t.EventID != "" {
 			var n int
 			if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM session_events
-				WHERE merchant_id = ? AND external_id = ?`), sess.MerchantID, t.EventID); err != nil {
+				WHERE merchant_id = ? AND livemode = ? AND external_id = ?`), sess.MerchantID, sess.Livemode, t.EventID); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -303,9 +303,9 @@ func (s *Store) transitionOnce(ctx context.Context, id string, t Transition) (*S
 			extID = &t.EventID
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO session_events (session_id, merchant_id,
-			external_id, action, source, from_status, to_status, from_payment_status, to_payment_status,
-			version, data, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			sess.ID, sess.MerchantID, extID, string(t.Action), t.Source, from.Status, sess.Status,
+			livemode, external_id, action, source, from_status, to_status, from_payment_status,
+			to_payment_status, version, data, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			sess.ID, sess.MerchantID, sess.Livemode, extID, string(t.Action), t.Source, from.Status, sess.Status,
 			from.PaymentStatus, sess.PaymentStatus, sess.Version, string(data), now); err != nil {
 			return err
 		}
@@ -381,8 +381,11 @@ func (s *Store) SweepExpired(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Recover starts a new open session as a child of an expired one whose
-// merchant allows recovery: same items, URLs and settings, a fresh expiry.
+// Recover restarts an expired session whose merchant allows recovery as a
+// new open child: same items, URLs and settings, a fresh expiry. Once a
+// child exists, recovering again returns it, whatever its state, rather than
+// making another: a double click, a second tab or the back button lead the
+// shopper to the same checkout, and a paid order is never offered twice.
 func (s *Store) Recover(ctx context.Context, parentID string) (*Session, error) {
 	parent, err := s.Session(ctx, parentID)
 	if err != nil {
@@ -397,9 +400,33 @@ func (s *Store) Recover(ctx context.Context, parentID string) (*Session, error) 
 	}
 	p := parent.params()
 	p.ParentID = parent.ID
-	child, err := s.CreateSession(ctx, m, parent.Livemode, p)
+	now := s.now()
+	child, err := p.build(m, parent.Livemode, now)
 	if err != nil {
 		return nil, fmt.Errorf("store: recover %s: %w", parentID, err)
+	}
+	child.ID = newID("cs_" + modePrefix(parent.Livemode))
+	var childID string
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Recoveries of one parent queue on its row (SQLite's BEGIN
+		// IMMEDIATE already serialises writers), so only one finds no child.
+		if s.engine == Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM checkout_sessions WHERE id = $1 FOR UPDATE`, parentID); err != nil {
+				return err
+			}
+		}
+		err := tx.GetContext(ctx, &childID, tx.Rebind(`SELECT id FROM checkout_sessions
+			WHERE parent_id = ? ORDER BY seq DESC LIMIT 1`), parentID)
+		if ErrorCode(mapErr(err)) != ENOTFOUND {
+			return err
+		}
+		return s.insertSession(ctx, tx, child)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: recover %s: %w", parentID, err)
+	}
+	if childID != "" {
+		return s.Session(ctx, childID)
 	}
 	return child, nil
 }

@@ -726,3 +726,53 @@ func TestTransitionRefusesUnsafeNextActions(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentRecoveriesLeadToOneChild(t *testing.T) {
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		s, _ := newStore(t, url)
+		m, _ := newMerchant(t, s, func(m *store.Merchant) { m.RecoveryEnabled = true })
+		parent := createSession(t, s, m, false, validParams())
+		transition(t, s, parent.ID, expire)
+		ids := make(chan string, 20)
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				child, err := s.Recover(t.Context(), parent.ID)
+				if err != nil {
+					t.Errorf("recover: %v", err)
+					return
+				}
+				ids <- child.ID
+			}()
+		}
+		wg.Wait()
+		close(ids)
+		seen := map[string]bool{}
+		for id := range ids {
+			seen[id] = true
+		}
+		if len(seen) != 1 || countRows(t, s, "checkout_sessions", "parent_id <> ''") != 1 {
+			t.Fatalf("20 concurrent recoveries made %d children (%v), want one", len(seen), seen)
+		}
+	})
+}
+
+func TestEventIDsAreScopedToTheMode(t *testing.T) {
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		s, _ := newStore(t, url)
+		m, _ := newMerchant(t, s, nil)
+		testSess := createSession(t, s, m, false, validParams())
+		liveSess := createSession(t, s, m, true, validParams())
+		fail := store.Transition{Action: store.ActionFail, Source: "payment_event", EventID: "evt_shared"}
+		if _, err := s.Transition(t.Context(), testSess.ID, fail); err != nil {
+			t.Fatal(err)
+		}
+		// A test-mode event must not suppress the live event with its id.
+		got, err := s.Transition(t.Context(), liveSess.ID, store.Transition{Action: store.ActionSucceed, Source: "payment_event", EventID: "evt_shared"})
+		if err != nil || got.Status != store.StatusComplete {
+			t.Fatalf("live event with a test event's id: %v, %v", got, err)
+		}
+	})
+}

@@ -158,6 +158,10 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil || burst < 0 {
 		return usageError("PAYPAGE_API_BURST must be a whole number of requests")
 	}
+	proxies, err := handlers.ParseTrustedProxies(splitList(os.Getenv("PAYPAGE_TRUSTED_PROXIES")))
+	if err != nil {
+		return usageError("PAYPAGE_TRUSTED_PROXIES: " + err.Error())
+	}
 	st, err := openStore(ctx, *dbURL, !*noMigrate)
 	if err != nil {
 		return err
@@ -183,7 +187,7 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 		Hub:            hub,
 		CookieKeys:     keys,
 		BaseURL:        env("PAYPAGE_BASE_URL", "http://"+*addr),
-		TrustedProxies: splitList(os.Getenv("PAYPAGE_TRUSTED_PROXIES")),
+		TrustedProxies: proxies,
 		Logger:         log,
 		APIRate:        rate,
 		APIBurst:       burst,

@@ -103,6 +103,7 @@ func TestCLIContract(t *testing.T) {
 		}
 
 		srv := exec.Command(binary(t), "serve", "--database-url", dbURL, "--addr", addr)
+		srv.Dir = t.TempDir() // on PostgreSQL the generated cookie keys go to ./data
 		stderr, _ := srv.StderrPipe()
 		if err := srv.Start(); err != nil {
 			t.Fatal(err)

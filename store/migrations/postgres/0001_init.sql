@@ -130,6 +130,7 @@ CREATE TABLE session_events (
     seq                 BIGSERIAL PRIMARY KEY,
     session_id          TEXT NOT NULL REFERENCES checkout_sessions(id) ON DELETE CASCADE,
     merchant_id         TEXT NOT NULL,
+    livemode            BOOLEAN NOT NULL,
     external_id         TEXT,
     action              TEXT NOT NULL,
     source              TEXT NOT NULL,
@@ -140,7 +141,9 @@ CREATE TABLE session_events (
     version             BIGINT NOT NULL,
     data                TEXT NOT NULL DEFAULT '{}',
     created             BIGINT NOT NULL,
-    UNIQUE (merchant_id, external_id)
+    -- A provider's event id is unique per merchant and mode: a test key
+    -- must not be able to claim (and so suppress) a live event's id.
+    UNIQUE (merchant_id, livemode, external_id)
 );
 CREATE INDEX session_events_session ON session_events(session_id, seq);
 
