@@ -43,6 +43,7 @@ type paymentEventParams struct {
 	FailureReason  string            `json:"failure_reason"`
 	FailureMessage string            `json:"failure_message"`
 	Amount         *int64            `json:"amount"`
+	RefundReason   string            `json:"refund_reason"`
 	NextAction     *store.NextAction `json:"next_action"`
 }
 
@@ -89,6 +90,7 @@ func (p *paymentEventParams) validate() error {
 		only("failure_reason", "payment.failed", p.FailureReason != ""),
 		only("failure_message", "payment.failed", p.FailureMessage != ""),
 		only("amount", "payment.refunded", p.Amount != nil),
+		only("refund_reason", "payment.refunded", p.RefundReason != ""),
 		only("next_action", "payment.processing", p.NextAction != nil),
 	} {
 		if err != nil {
@@ -100,6 +102,9 @@ func (p *paymentEventParams) validate() error {
 	}
 	if !plainText(p.FailureMessage, 500) {
 		return store.Invalid("failure_message", "failure_message must be at most 500 characters of text, without control characters")
+	}
+	if p.RefundReason != "" && !reasonRE.MatchString(p.RefundReason) {
+		return store.Invalid("refund_reason", "refund_reason must be a code like requested_by_customer: lower-case letters, digits and _, at most 100")
 	}
 	if p.Type == "payment.refunded" && (p.Amount == nil || *p.Amount < 1) {
 		return store.Invalid("amount", "amount (in the currency's minor unit, at least 1) is required for payment.refunded")
@@ -267,7 +272,7 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 		FailureReason: p.FailureReason, FailureMessage: p.FailureMessage, NextAction: p.NextAction,
 	}
 	if p.Amount != nil {
-		t.Refund = &store.RefundParams{Amount: *p.Amount}
+		t.Refund = &store.RefundParams{Amount: *p.Amount, Reason: p.RefundReason}
 	}
 	sess, err = h.store.Transition(c.UserContext(), sess.ID, t)
 	dup := errors.Is(err, store.ErrDuplicateEvent)

@@ -154,7 +154,7 @@ func TestEventsAreIdempotentAndRefusedOutOfOrder(t *testing.T) {
 			{"succeeded", ev("evt_2", "payment.succeeded", map[string]any{"payment_method": "card"}), 200, "", "complete", "paid", false, true},
 			{"a late processing event", ev("evt_3", "payment.processing", nil), 400, "checkout_session_unexpected_state", "", "", false, false},
 			{"a failure after success", ev("evt_4", "payment.failed", nil), 400, "checkout_session_unexpected_state", "", "", false, false},
-			{"a partial refund", ev("evt_5", "payment.refunded", map[string]any{"amount": 1000}), 200, "", "complete", "partially_refunded", false, true},
+			{"a partial refund", ev("evt_5", "payment.refunded", map[string]any{"amount": 1000, "refund_reason": "requested_by_customer"}), 200, "", "complete", "partially_refunded", false, true},
 			{"a refund above what is left", ev("evt_6", "payment.refunded", map[string]any{"amount": 1501}), 400, "parameter_invalid", "", "", false, false},
 			{"the success event again, after a refund", ev("evt_2", "payment.succeeded", nil), 200, "", "complete", "partially_refunded", true, false},
 			{"the rest refunded", ev("evt_7", "payment.refunded", map[string]any{"amount": 1500}), 200, "", "complete", "refunded", false, true},
@@ -187,6 +187,9 @@ func TestEventsAreIdempotentAndRefusedOutOfOrder(t *testing.T) {
 		final, _ := in.Store.Session(context.Background(), sess.ID)
 		if final.PaymentIntent != "pi_1" || final.Provider != "acquirer" || final.PaymentMethod != "card" || final.AmountRefunded != 2500 {
 			t.Fatalf("stored %q %q %q refunded %d", final.PaymentIntent, final.Provider, final.PaymentMethod, final.AmountRefunded)
+		}
+		if len(final.Refunds) != 2 || final.Refunds[0].Reason != "requested_by_customer" || final.Refunds[0].Status != store.RefundSucceeded {
+			t.Fatalf("refunds %+v: want the first with its reason, succeeded", final.Refunds)
 		}
 		evs, _ := in.Store.Events(context.Background(), sess.ID)
 		for _, e := range evs {

@@ -33,19 +33,8 @@ const (
 // jsonErrorsKey marks a route outside /v1 whose errors are JSON too.
 const jsonErrorsKey ctxKey = 301
 
-// liveState is what the stream and the status endpoint publish of a session:
-// nothing about the shopper, nothing of the merchant's metadata.
-type liveState struct {
-	ID            string `json:"id"`
-	Status        string `json:"status"`
-	PaymentStatus string `json:"payment_status"`
-	Version       int64  `json:"version"`
-	ExpiresAt     int64  `json:"expires_at"`
-}
-
-func stateOf(s *store.Session) liveState {
-	return liveState{ID: s.ID, Status: s.Status, PaymentStatus: s.PaymentStatus, Version: s.Version, ExpiresAt: s.ExpiresAt}
-}
+// liveState is what the stream and the status endpoint publish.
+type liveState = store.State
 
 // final reports whether the session's status can no longer change (refunds
 // still change the payment status of a complete session, but the streams
@@ -60,7 +49,7 @@ func final(status string) bool {
 
 // etag names the version and status: the status alone moves when a session
 // expires by the clock, without a new version.
-func (s liveState) etag() string {
+func etag(s liveState) string {
 	return `W/"v` + strconv.FormatInt(s.Version, 10) + "-" + s.Status + `"`
 }
 
@@ -68,14 +57,13 @@ func (s liveState) etag() string {
 // down. Conditional requests are answered 304 while nothing changed.
 func (h *handler) liveStatus(c *fiber.Ctx) error {
 	c.Locals(jsonErrorsKey, true)
-	sess, err := h.store.Session(c.UserContext(), c.Params("id"))
+	st, err := h.store.SessionState(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	st := stateOf(sess)
 	c.Set(fiber.HeaderCacheControl, "no-cache")
-	c.Set(fiber.HeaderETag, st.etag())
-	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, st.etag()) {
+	c.Set(fiber.HeaderETag, etag(st))
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, etag(st)) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
 	return c.JSON(st)
@@ -113,12 +101,11 @@ func (h *handler) liveEvents(c *fiber.Ctx) error {
 		subscribed()
 		h.streams.release(ip)
 	}
-	sess, err := h.store.Session(c.UserContext(), id)
+	cur, err := h.store.SessionState(c.UserContext(), id)
 	if err != nil {
 		unsubscribe()
 		return err
 	}
-	cur := stateOf(sess)
 	seen := int64(-1)
 	if v, err := strconv.ParseInt(strings.TrimSpace(c.Get("Last-Event-ID")), 10, 64); err == nil && v <= cur.Version {
 		seen = v // a version from the future is ignored, not trusted
@@ -217,11 +204,7 @@ func (s *liveStream) run(w *bufio.Writer) {
 func (s *liveStream) read() (liveState, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
 	defer cancel()
-	sess, err := s.h.store.Session(ctx, s.id)
-	if err != nil {
-		return liveState{}, err
-	}
-	return stateOf(sess), nil
+	return s.h.store.SessionState(ctx, s.id)
 }
 
 // news reports whether cur is something the client has not seen.

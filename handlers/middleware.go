@@ -57,12 +57,6 @@ func (h *handler) recoverPanic(c *fiber.Ctx) (err error) {
 	return c.Next()
 }
 
-// RequestIDFromContext returns the request id carried by ctx, or "".
-func RequestIDFromContext(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
 func (h *handler) logger(c *fiber.Ctx) *slog.Logger {
 	return h.log.With("request_id", c.Locals(requestIDKey))
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -110,12 +111,48 @@ type Keys struct {
 	Live string
 }
 
-// validateOrigin accepts an exact web origin: scheme://host[:port], no path.
-func validateOrigin(o string) error {
+// originHostRE is what a host may be in an origin paypage puts in a header:
+// a DNS name (IDNs in their punycode form) or an IPv4 address (IPv6 is
+// checked separately).
+var originHostRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$`)
+
+// CanonicalOrigin returns o as browsers serialise an origin (lower-case
+// scheme and host, no default port, no trailing slash), or false when o is
+// not an http(s) origin: no path, query, fragment or user info. The result
+// is safe to put in a CSP header and to use as postMessage's targetOrigin.
+func CanonicalOrigin(o string) (string, bool) {
 	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q is not an origin like https://shop.example", o)
+	if err != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" ||
+		(u.Path != "" && u.Path != "/") || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#") {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && scheme != "http" {
+		return "", false
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		host = "[" + ip.String() + "]"
+	} else if !originHostRE.MatchString(host) {
+		return "", false
+	}
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" {
+		if len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+			return "", false
+		}
+		host += ":" + port
+	}
+	return scheme + "://" + host, true
+}
+
+// validateOrigin accepts an exact web origin: scheme://host[:port], nothing
+// else, in a form CanonicalOrigin accepts (so that the embed can name it).
+func validateOrigin(o string) error {
+	if _, ok := CanonicalOrigin(o); !ok {
+		return fmt.Errorf("%q is not an origin like https://shop.example (IDNs in punycode)", o)
 	}
 	return nil
 }
@@ -144,7 +181,9 @@ func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
 		m.DisplayName = m.Name
 	}
 	for i, o := range m.AllowedOrigins {
-		m.AllowedOrigins[i] = strings.TrimSuffix(o, "/")
+		if c, ok := CanonicalOrigin(o); ok {
+			m.AllowedOrigins[i] = c // stored as browsers send it
+		}
 	}
 	for i, h := range m.RedirectHosts {
 		m.RedirectHosts[i] = strings.ToLower(h)

@@ -87,3 +87,60 @@ func TestCreateMerchantStoresOnlyKeyHashes(t *testing.T) {
 		}
 	})
 }
+
+func TestCanonicalOriginIsWhatBrowsersSend(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"https://shop.example", "https://shop.example", true},
+		{"https://Shop.Example/", "https://shop.example", true},
+		{"HTTPS://shop.example:443", "https://shop.example", true},
+		{"http://shop.example:80", "http://shop.example", true},
+		{"https://shop.example:8443", "https://shop.example:8443", true},
+		{"http://127.0.0.2:9999", "http://127.0.0.2:9999", true},
+		{"http://[::1]:8080", "http://[::1]:8080", true},
+		{"https://xn--bcher-kva.example", "https://xn--bcher-kva.example", true},
+		{"", "", false},
+		{"*", "", false},
+		{"null", "", false},
+		{"shop.example", "", false},
+		{"ftp://shop.example", "", false},
+		{"javascript:alert(1)", "", false},
+		{"https://shop.example/path", "", false},
+		{"https://shop.example?", "", false},
+		{"https://shop.example#x", "", false},
+		{"https://user:pw@shop.example", "", false},
+		{"https://shop.example:99999x", "", false},
+		{"https://shop.example; script-src *", "", false},
+		{"https://shop.example,https://evil.example", "", false},
+		{"https://bücher.example", "", false}, // browsers send the punycode form
+		{"https://-shop.example", "", false},
+	} {
+		got, ok := store.CanonicalOrigin(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("store.CanonicalOrigin(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestMerchantOriginsAreStoredAsBrowsersSendThem(t *testing.T) {
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		s, _ := newStore(t, url)
+		m := &store.Merchant{Name: "Shop", AllowedOrigins: store.StringList{"HTTPS://Shop.Example:443/", "http://127.0.0.2:8081"}}
+		if _, err := s.CreateMerchant(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Merchant(t.Context(), m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (store.StringList{"https://shop.example", "http://127.0.0.2:8081"}); !reflect.DeepEqual(got.AllowedOrigins, want) {
+			t.Fatalf("origins stored as %v, want %v", got.AllowedOrigins, want)
+		}
+		// An origin the embed could never name in a header is refused now,
+		// not silently unusable later.
+		_, err = s.CreateMerchant(t.Context(), &store.Merchant{Name: "IDN", AllowedOrigins: store.StringList{"https://bücher.example"}})
+		wantInvalid(t, err, "allowed_origin")
+	})
+}

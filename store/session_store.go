@@ -332,3 +332,28 @@ func (s *Store) LoadChildren(ctx context.Context, sessions []*Session) error {
 	}
 	return nil
 }
+
+// State is the public part of a session's state: what live updates publish
+// (nothing about the shopper, nothing of the merchant's metadata).
+type State struct {
+	ID            string `db:"id" json:"id"`
+	Status        string `db:"status" json:"status"`
+	PaymentStatus string `db:"payment_status" json:"payment_status"`
+	Version       int64  `db:"version" json:"version"`
+	ExpiresAt     int64  `db:"expires_at" json:"expires_at"`
+}
+
+// SessionState reads only a session's state, in one query, with the clock
+// applied: live streams and /status polling read it on every change.
+func (s *Store) SessionState(ctx context.Context, id string) (State, error) {
+	var st State
+	err := s.db.GetContext(ctx, &st, s.db.Rebind(`SELECT id, status, payment_status, version, expires_at
+		FROM checkout_sessions WHERE id = ?`), id)
+	if err != nil {
+		return State{}, fmt.Errorf("store: get state of %s: %w", id, mapErr(err))
+	}
+	if st.Status == StatusOpen && s.now().Unix() >= st.ExpiresAt {
+		st.Status = StatusExpired
+	}
+	return st, nil
+}
