@@ -86,12 +86,14 @@ func (p *paymentEventParams) validate() error {
 		}
 		return nil
 	}
+	if p.NextAction != nil && p.Type != "payment.processing" && p.Type != "payment.failed" {
+		return store.Invalid("next_action", "next_action is only accepted with type payment.processing or payment.failed")
+	}
 	for _, err := range []error{
 		only("failure_reason", "payment.failed", p.FailureReason != ""),
 		only("failure_message", "payment.failed", p.FailureMessage != ""),
 		only("amount", "payment.refunded", p.Amount != nil),
 		only("refund_reason", "payment.refunded", p.RefundReason != ""),
-		only("next_action", "payment.processing", p.NextAction != nil),
 	} {
 		if err != nil {
 			return err

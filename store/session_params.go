@@ -40,8 +40,9 @@ type SessionParams struct {
 	CorrelationID      string             `json:"correlation_id"`
 	ExpiresAt          int64              `json:"expires_at"`
 	RecoveryEnabled    *bool              `json:"recovery_enabled"`
-	ParentID           string             `json:"-"` // set by recovery, never by the API
-	IdempotencyKey     string             `json:"-"` // from the Idempotency-Key header
+	NextAction         *NextAction        `json:"next_action"` // paypage: where a live shopper pays, at the provider
+	ParentID           string             `json:"-"`           // set by recovery, never by the API
+	IdempotencyKey     string             `json:"-"`           // from the Idempotency-Key header
 }
 
 // LineItemParams is one line item, with inline price data as Stripe takes it.
@@ -301,6 +302,12 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 	}
 	if len(s.Locale) > 35 || strings.ContainsAny(s.Locale, " /<>\"'") {
 		return nil, Invalid("locale", "locale must be an IETF language tag or auto")
+	}
+	if p.NextAction != nil {
+		if err := p.NextAction.validate(); err != nil {
+			return nil, err
+		}
+		s.NextAction = p.NextAction
 	}
 	if s.Appearance != nil {
 		if err := s.Appearance.Validate("appearance"); err != nil {

@@ -249,7 +249,10 @@ func (s *Store) transitionOnce(ctx context.Context, id string, t Transition) (*S
 			at(&sess.CompletedAt)
 			sess.NextAction, sess.FailureReason, sess.FailureMessage = nil, "", ""
 		case ActionFail:
-			sess.NextAction = nil
+			// What the shopper does next is the provider's to say: a retry
+			// URL with the failure, or nothing (the challenge it replaces is
+			// spent either way).
+			sess.NextAction = t.NextAction
 			sess.FailureReason, sess.FailureMessage = t.FailureReason, t.FailureMessage
 			if sess.FailureReason == "" {
 				sess.FailureReason = "generic_decline"

@@ -776,3 +776,43 @@ func TestEventIDsAreScopedToTheMode(t *testing.T) {
 		}
 	})
 }
+
+func TestNextActionSetAtCreationAndReplacedByTheProvider(t *testing.T) {
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		s, _ := newStore(t, url)
+		m, _ := newMerchant(t, s, nil)
+		bad := validParams()
+		bad.NextAction = &store.NextAction{Type: "redirect_to_url", RedirectURL: "http://pay.example/cs"}
+		_, err := s.CreateSession(t.Context(), m, true, bad)
+		wantInvalid(t, err, "next_action[redirect_url]")
+		if n := countRows(t, s, "checkout_sessions", ""); n != 0 {
+			t.Fatalf("a refused next_action stored %d sessions", n)
+		}
+
+		p := validParams()
+		pay := &store.NextAction{Type: "redirect_to_url", RedirectURL: "https://pay.example/cs_1"}
+		p.NextAction = pay
+		sess := createSession(t, s, m, true, p)
+		if got := getSession(t, s, sess.ID); !reflect.DeepEqual(got.NextAction, pay) {
+			t.Fatalf("next_action at creation: %+v", got.NextAction)
+		}
+		challenge := &store.NextAction{Type: "three_d_secure", RedirectURL: "https://acs.example/3ds"}
+		retry := &store.NextAction{Type: "redirect_to_url", RedirectURL: "https://pay.example/cs_1/retry"}
+		for _, step := range []struct {
+			tr   store.Transition
+			want *store.NextAction
+		}{
+			{store.Transition{Action: store.ActionProcess, Source: "test", NextAction: challenge}, challenge},
+			{store.Transition{Action: store.ActionFail, Source: "test", NextAction: retry}, retry},
+			{store.Transition{Action: store.ActionFail, Source: "test"}, nil}, // the provider named no way on
+		} {
+			got, err := s.Transition(t.Context(), sess.ID, step.tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.NextAction, step.want) {
+				t.Fatalf("after %s: next_action %+v, want %+v", step.tr.Action, got.NextAction, step.want)
+			}
+		}
+	})
+}
