@@ -119,6 +119,7 @@ type afterExpirationObject struct {
 	} `json:"recovery"`
 }
 
+// customTextObject is Stripe's custom_text, taken at creation and returned.
 type customTextObject struct {
 	AfterSubmit              *textMessage `json:"after_submit"`
 	ShippingAddress          *textMessage `json:"shipping_address"`

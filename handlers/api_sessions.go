@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -16,16 +15,9 @@ import (
 // parameters, with Stripe's shape where Stripe's differs from the store's.
 type createSessionParams struct {
 	store.SessionParams
-	CustomText      *customTextParams      `json:"custom_text"`
+	CustomText      *customTextObject      `json:"custom_text"` // the same shape in and out
 	AfterExpiration *afterExpirationParams `json:"after_expiration"`
 	Expand          []string               `json:"expand"`
-}
-
-type customTextParams struct {
-	AfterSubmit              *textMessage `json:"after_submit"`
-	ShippingAddress          *textMessage `json:"shipping_address"`
-	Submit                   *textMessage `json:"submit"`
-	TermsOfServiceAcceptance *textMessage `json:"terms_of_service_acceptance"`
 }
 
 type afterExpirationParams struct {
@@ -175,16 +167,12 @@ func parseExpand(values []string, prefix string) (expansion, error) {
 	return e, nil
 }
 
-// sessionIDPattern is the shape of every id paypage hands out; anything else
-// is refused as malformed before the database is asked.
-var sessionIDPattern = regexp.MustCompile(`^cs_(test|live)_[0-9A-Za-z]{1,64}$`)
-
 // merchantSession loads the session named in the path, if it is the calling
 // merchant's in the calling key's mode.
 func (h *handler) merchantSession(c *fiber.Ctx) (*store.Session, error) {
 	m, live := merchant(c)
 	id := c.Params("id")
-	if !sessionIDPattern.MatchString(id) {
+	if !store.IsSessionID(id) {
 		return nil, store.Invalid("id", "Invalid checkout session id: ids look like cs_test_… or cs_live_….")
 	}
 	sess, err := h.store.MerchantSession(c.UserContext(), m.ID, live, id)

@@ -57,9 +57,8 @@ var eventActions = map[string]store.Action{
 }
 
 var (
-	eventIDRE   = regexp.MustCompile(`^evt_[A-Za-z0-9_-]{1,250}$`)
-	sessionIDRE = regexp.MustCompile(`^cs_(test|live)_[A-Za-z0-9_-]{1,240}$`)
-	reasonRE    = regexp.MustCompile(`^[a-z0-9_]{1,100}$`)
+	eventIDRE = regexp.MustCompile(`^evt_[A-Za-z0-9_-]{1,250}$`)
+	reasonRE  = regexp.MustCompile(`^[a-z0-9_]{1,100}$`)
 )
 
 // validate checks every field and says which one is wrong.
@@ -70,7 +69,7 @@ func (p *paymentEventParams) validate() error {
 	if _, ok := eventActions[p.Type]; !ok {
 		return store.Invalid("type", "type must be one of payment.processing, payment.succeeded, payment.failed, payment.refunded, payment.canceled")
 	}
-	if !sessionIDRE.MatchString(p.Session) {
+	if !store.IsSessionID(p.Session) {
 		return store.Invalid("session", "session must be a checkout session id (cs_test_… or cs_live_…)")
 	}
 	for _, f := range []struct{ name, v string }{

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 )
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -41,3 +42,11 @@ func hashKey(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }
+
+// sessionIDRE is the shape of every checkout session id paypage hands out
+// (newID's, with room for other lengths); anything else can be refused as
+// malformed before the database is asked.
+var sessionIDRE = regexp.MustCompile(`^cs_(test|live)_[0-9A-Za-z]{1,64}$`)
+
+// IsSessionID reports whether id has the shape of a checkout session id.
+func IsSessionID(id string) bool { return sessionIDRE.MatchString(id) }
