@@ -172,3 +172,35 @@ func TestUnfinishedIdempotencyClaimIsTakenOverAfterItsTimeout(t *testing.T) {
 		}
 	})
 }
+
+func TestCreateSessionWithAKeyAlreadyUsedReturnsThatSession(t *testing.T) {
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		s, c := newStore(t, url)
+		m, _ := newMerchant(t, s, nil)
+		other, _ := newMerchant(t, s, nil)
+		withKey := func() *store.SessionParams {
+			p := validParams()
+			p.IdempotencyKey = "order-7"
+			return p
+		}
+		// As after a crash between creating and recording the key's answer.
+		first := createSession(t, s, m, false, withKey())
+		again := createSession(t, s, m, false, withKey())
+		if again.ID != first.ID || countRows(t, s, "checkout_sessions", "") != 1 {
+			t.Fatalf("the same key made a second session: %s then %s", first.ID, again.ID)
+		}
+		for _, tc := range []struct {
+			name string
+			m    *store.Merchant
+			live bool
+		}{{"another merchant", other, false}, {"the other mode", m, true}} {
+			if sess := createSession(t, s, tc.m, tc.live, withKey()); sess.ID == first.ID {
+				t.Fatalf("%s got the first merchant's session", tc.name)
+			}
+		}
+		c.Advance(store.IdempotencyTTL)
+		if later := createSession(t, s, m, false, withKey()); later.ID == first.ID {
+			t.Fatal("a key older than 24 hours still returned its session")
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -18,16 +19,34 @@ const sessionColumns = `seq, id, merchant_id, livemode, mode, status, payment_st
 	completed_at, canceled_at, expired_at, last_activity_at, version`
 
 // CreateSession validates p, computes the totals and stores a new open session
-// with its line items and fees, all or nothing.
+// with its line items and fees, all or nothing. A session the merchant made
+// with the same idempotency key in the last 24 hours is returned instead.
 func (s *Store) CreateSession(ctx context.Context, m *Merchant, livemode bool, p *SessionParams) (*Session, error) {
 	sess, err := p.build(m, livemode, s.now())
 	if err != nil {
 		return nil, err
 	}
 	sess.ID = newID("cs_" + modePrefix(livemode))
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error { return s.insertSession(ctx, tx, sess) })
+	var existing string
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if sess.IdempotencyKey != "" {
+			// The API records each key's answer after this returns; a
+			// process that died in between left the session but no answer.
+			// The retry that reclaims the key gets that session back.
+			err := tx.GetContext(ctx, &existing, tx.Rebind(`SELECT id FROM checkout_sessions
+				WHERE merchant_id = ? AND livemode = ? AND idempotency_key = ? AND created > ?
+				ORDER BY seq DESC LIMIT 1`), m.ID, livemode, sess.IdempotencyKey, sess.Created-int64(IdempotencyTTL/time.Second))
+			if ErrorCode(mapErr(err)) != ENOTFOUND {
+				return err
+			}
+		}
+		return s.insertSession(ctx, tx, sess)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: create session: %w", err)
+	}
+	if existing != "" {
+		return s.Session(ctx, existing)
 	}
 	return sess, nil
 }

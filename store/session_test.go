@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,9 +70,12 @@ func fullParams(now time.Time) *store.SessionParams {
 		CorrelationID:   "corr-abc",
 		ExpiresAt:       now.Add(2 * time.Hour).Unix(),
 		RecoveryEnabled: ptr(true),
-		IdempotencyKey:  "idem-1",
+		// Each call its own key: a key already used returns its session.
+		IdempotencyKey: fmt.Sprintf("idem-%d", idemKeys.Add(1)),
 	}
 }
+
+var idemKeys atomic.Int64
 
 // neverSet are the leaf fields of Session that no way of creating or
 // changing a session can set: line items only take inline price data, and
