@@ -148,14 +148,14 @@ func (h *handler) signedPaymentEvent(c *fiber.Ctx) error {
 	// The merchant is the one that owns the session. An unknown session is
 	// refused like a bad signature, so that no one learns which ids exist.
 	noMatch := errUnauthorizedEvent("No signature in " + headerSignature + " matches the body for this session's merchant.")
-	sess, err := h.store.Session(c.UserContext(), p.Session)
+	merchantID, livemode, err := h.store.SessionOwner(c.UserContext(), p.Session)
 	if store.IsNotFound(err) {
 		return h.authFailed(c, noMatch)
 	}
 	if err != nil {
 		return err
 	}
-	m, err := h.store.Merchant(c.UserContext(), sess.MerchantID)
+	m, err := h.store.Merchant(c.UserContext(), merchantID)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (h *handler) signedPaymentEvent(c *fiber.Ctx) error {
 		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
 	}
 	c.Locals(merchantKey, m)
-	c.Locals(livemodeKey, sess.Livemode)
+	c.Locals(livemodeKey, livemode)
 	c.Locals(eventParamsKey, &p)
 	return h.idempotent(h.paymentEvent)(c)
 }
@@ -260,8 +260,10 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
-	sess, err := h.store.MerchantSession(c.UserContext(), m.ID, live, p.Session)
-	if store.IsNotFound(err) {
+	// Scoped like every API read: another merchant's session, or the other
+	// mode's, is answered exactly as an unknown id.
+	owner, ownerLive, err := h.store.SessionOwner(c.UserContext(), p.Session)
+	if store.IsNotFound(err) || (err == nil && (owner != m.ID || ownerLive != live)) {
 		return &store.Error{Code: store.ENOTFOUND, Param: "session", Message: "No such checkout.session: '" + p.Session + "'"}
 	}
 	if err != nil {
@@ -275,7 +277,7 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 	if p.Amount != nil {
 		t.Refund = &store.RefundParams{Amount: *p.Amount, Reason: p.RefundReason}
 	}
-	sess, err = h.store.Transition(c.UserContext(), sess.ID, t)
+	sess, err := h.store.Transition(c.UserContext(), p.Session, t)
 	dup := errors.Is(err, store.ErrDuplicateEvent)
 	if err != nil && !dup {
 		return err

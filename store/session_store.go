@@ -376,3 +376,17 @@ func (s *Store) SessionState(ctx context.Context, id string) (State, error) {
 	}
 	return st, nil
 }
+
+// SessionOwner says, in one query, whose a session is and in which mode:
+// enough to scope a request before the one read that changes it.
+func (s *Store) SessionOwner(ctx context.Context, id string) (merchantID string, livemode bool, err error) {
+	var row struct {
+		MerchantID string `db:"merchant_id"`
+		Livemode   bool   `db:"livemode"`
+	}
+	err = s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT merchant_id, livemode FROM checkout_sessions WHERE id = ?`), id)
+	if err != nil {
+		return "", false, fmt.Errorf("store: owner of %s: %w", id, mapErr(err))
+	}
+	return row.MerchantID, row.Livemode, nil
+}
