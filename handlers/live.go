@@ -33,19 +33,9 @@ const (
 // jsonErrorsKey marks a route outside /v1 whose errors are JSON too.
 const jsonErrorsKey ctxKey = 301
 
-// liveState is what the stream and the status endpoint publish.
+// liveState is what the stream and the status endpoint publish. Streams end
+// on a final status: later refunds show when the pages are loaded.
 type liveState = store.State
-
-// final reports whether the session's status can no longer change (refunds
-// still change the payment status of a complete session, but the streams
-// end there; the pages show refunds when they are loaded).
-func final(status string) bool {
-	switch status {
-	case store.StatusComplete, store.StatusExpired, store.StatusCanceled:
-		return true
-	}
-	return false
-}
 
 // etag names the version and status: the status alone moves when a session
 // expires by the clock, without a new version.
@@ -110,7 +100,7 @@ func (h *handler) liveEvents(c *fiber.Ctx) error {
 	if v, err := strconv.ParseInt(strings.TrimSpace(c.Get("Last-Event-ID")), 10, 64); err == nil && v <= cur.Version {
 		seen = v // a version from the future is ignored, not trusted
 	}
-	if final(cur.Status) && seen >= cur.Version {
+	if store.IsFinalStatus(cur.Status) && seen >= cur.Version {
 		unsubscribe()
 		return c.SendStatus(fiber.StatusNoContent)
 	}
@@ -165,7 +155,7 @@ func (s *liveStream) run(w *bufio.Writer) {
 			if s.news(cur) && !s.send(w, cur) {
 				return
 			}
-			if final(cur.Status) {
+			if store.IsFinalStatus(cur.Status) {
 				return
 			}
 			s.armExpiry(expiry, cur)
@@ -215,7 +205,7 @@ func (s *liveStream) news(cur liveState) bool {
 	case s.seenStatus == "":
 		// The client named this version in Last-Event-ID: it saw the
 		// session open or processing; only the clock can have moved it.
-		return final(cur.Status)
+		return store.IsFinalStatus(cur.Status)
 	}
 	return cur.Status != s.seenStatus
 }

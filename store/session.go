@@ -202,10 +202,10 @@ type Refund struct {
 	Created       int64  `db:"created"`
 }
 
-// IsFinal reports whether the session can no longer change status (refunds
-// may still change a complete session's payment status).
-func (s *Session) IsFinal() bool {
-	return s.Status == StatusComplete || s.Status == StatusExpired || s.Status == StatusCanceled
+// IsFinalStatus reports whether a session in status can no longer change
+// status (refunds may still change a complete session's payment status).
+func IsFinalStatus(status string) bool {
+	return status == StatusComplete || status == StatusExpired || status == StatusCanceled
 }
 
 // Effective applies the clock to a session read from the database: an open

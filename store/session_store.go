@@ -18,6 +18,23 @@ const sessionColumns = `seq, id, merchant_id, livemode, mode, status, payment_st
 	idempotency_key, correlation_id, created, updated, expires_at, confirmed_at, paid_at,
 	completed_at, canceled_at, expired_at, last_activity_at, version`
 
+// Column lists of the session's child tables, shared by every read.
+const (
+	lineItemColumns = `id, session_id, position, name, description, images, product_id, price_id,
+	quantity, unit_amount, amount_subtotal, amount_discount, amount_tax, amount_total,
+	recurring_interval, recurring_interval_count`
+	adjustmentColumns = `session_id, position, kind, label, amount`
+	refundColumns     = `id, session_id, amount, currency, status, reason, failure_reason, created`
+)
+
+// insertSessionSQL is the named INSERT of every column but seq, built once
+// from sessionColumns so that the two never drift apart.
+var insertSessionSQL = func() string {
+	cols := strings.Fields(strings.ReplaceAll(strings.TrimPrefix(sessionColumns, "seq, "), ",", " "))
+	return `INSERT INTO checkout_sessions (` + strings.Join(cols, ", ") + `) VALUES (:` +
+		strings.Join(cols, ", :") + `) RETURNING seq`
+}()
+
 // CreateSession validates p, computes the totals and stores a new open session
 // with its line items and fees, all or nothing. A session the merchant made
 // with the same idempotency key in the last 24 hours is returned instead.
@@ -52,10 +69,7 @@ func (s *Store) CreateSession(ctx context.Context, m *Merchant, livemode bool, p
 }
 
 func (s *Store) insertSession(ctx context.Context, tx *sqlx.Tx, sess *Session) error {
-	cols := strings.ReplaceAll(strings.TrimPrefix(sessionColumns, "seq, "), "\n\t", " ")
-	named := ":" + strings.ReplaceAll(cols, ", ", ", :")
-	q := `INSERT INTO checkout_sessions (` + cols + `) VALUES (` + named + `) RETURNING seq`
-	q, args, err := tx.BindNamed(q, sess)
+	q, args, err := tx.BindNamed(insertSessionSQL, sess)
 	if err != nil {
 		return err
 	}
@@ -65,9 +79,7 @@ func (s *Store) insertSession(ctx context.Context, tx *sqlx.Tx, sess *Session) e
 	for i := range sess.LineItems {
 		li := &sess.LineItems[i]
 		li.SessionID = sess.ID
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO line_items (id, session_id, position, name,
-			description, images, product_id, price_id, quantity, unit_amount, amount_subtotal,
-			amount_discount, amount_tax, amount_total, recurring_interval, recurring_interval_count)
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO line_items (`+lineItemColumns+`)
 			VALUES (:id, :session_id, :position, :name, :description, :images, :product_id, :price_id,
 			:quantity, :unit_amount, :amount_subtotal, :amount_discount, :amount_tax, :amount_total,
 			:recurring_interval, :recurring_interval_count)`, li); err != nil {
@@ -77,7 +89,7 @@ func (s *Store) insertSession(ctx context.Context, tx *sqlx.Tx, sess *Session) e
 	for i := range sess.Adjustments {
 		a := &sess.Adjustments[i]
 		a.SessionID = sess.ID
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO adjustments (session_id, position, kind, label, amount)
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO adjustments (`+adjustmentColumns+`)
 			VALUES (:session_id, :position, :kind, :label, :amount)`, a); err != nil {
 			return err
 		}
@@ -113,29 +125,11 @@ func (s *Store) getSession(ctx context.Context, h Handler, id string) (*Session,
 	if err := h.GetContext(ctx, &sess, h.Rebind(`SELECT `+sessionColumns+` FROM checkout_sessions WHERE id = ?`), id); err != nil {
 		return nil, mapErr(err)
 	}
-	if err := s.loadChildren(ctx, h, &sess); err != nil {
+	if err := loadChildren(ctx, h, []*Session{&sess}); err != nil {
 		return nil, err
 	}
 	sess.Effective(s.now().Unix())
 	return &sess, nil
-}
-
-func (s *Store) loadChildren(ctx context.Context, h Handler, sess *Session) error {
-	if err := h.SelectContext(ctx, &sess.LineItems, h.Rebind(`SELECT id, session_id, position, name,
-		description, images, product_id, price_id, quantity, unit_amount, amount_subtotal, amount_discount,
-		amount_tax, amount_total, recurring_interval, recurring_interval_count
-		FROM line_items WHERE session_id = ? ORDER BY position`), sess.ID); err != nil {
-		return mapErr(err)
-	}
-	if err := h.SelectContext(ctx, &sess.Adjustments, h.Rebind(`SELECT session_id, position, kind, label, amount
-		FROM adjustments WHERE session_id = ? ORDER BY position`), sess.ID); err != nil {
-		return mapErr(err)
-	}
-	if err := h.SelectContext(ctx, &sess.Refunds, h.Rebind(`SELECT id, session_id, amount, currency, status,
-		reason, failure_reason, created FROM refunds WHERE session_id = ? ORDER BY seq`), sess.ID); err != nil {
-		return mapErr(err)
-	}
-	return nil
 }
 
 // ListParams selects a page of a merchant's sessions, newest first.
@@ -168,7 +162,7 @@ func (s *Store) ListSessions(ctx context.Context, merchantID string, livemode bo
 			if IsNotFound(mapErr(err)) {
 				return Invalid(param, "no such checkout session: %q", id)
 			}
-			return err
+			return fmt.Errorf("store: list sessions: %s: %w", param, mapErr(err))
 		}
 		where = append(where, "seq "+op+" ?")
 		args = append(args, seq)
@@ -254,7 +248,10 @@ func (s *Store) LineItems(ctx context.Context, sessionID string, limit int, star
 		if IsNotFound(mapErr(err)) {
 			return 0, Invalid(param, "no such line item: %q", id)
 		}
-		return p, err
+		if err != nil {
+			return 0, fmt.Errorf("store: list line items: %s: %w", param, mapErr(err))
+		}
+		return p, nil
 	}
 	switch {
 	case startingAfter != "" && endingBefore != "":
@@ -277,9 +274,7 @@ func (s *Store) LineItems(ctx context.Context, sessionID string, limit int, star
 	}
 	args = append(args, limit+1)
 	var out []LineItem
-	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT id, session_id, position, name, description, images,
-		product_id, price_id, quantity, unit_amount, amount_subtotal, amount_discount, amount_tax, amount_total,
-		recurring_interval, recurring_interval_count FROM line_items WHERE `+where+` ORDER BY position `+order+` LIMIT ?`), args...)
+	err := s.db.SelectContext(ctx, &out, s.db.Rebind(`SELECT `+lineItemColumns+` FROM line_items WHERE `+where+` ORDER BY position `+order+` LIMIT ?`), args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: list line items: %w", mapErr(err))
 	}
@@ -298,6 +293,11 @@ func (s *Store) LineItems(ctx context.Context, sessionID string, limit int, star
 // LoadChildren fills in the line items, fees and refunds of sessions read by
 // ListSessions, in one query per table rather than three per session.
 func (s *Store) LoadChildren(ctx context.Context, sessions []*Session) error {
+	return loadChildren(ctx, s.db, sessions)
+}
+
+// loadChildren is LoadChildren on any handler, a transaction's too.
+func loadChildren(ctx context.Context, h Handler, sessions []*Session) error {
 	if len(sessions) == 0 {
 		return nil
 	}
@@ -308,43 +308,33 @@ func (s *Store) LoadChildren(ctx context.Context, sessions []*Session) error {
 		byID[sess.ID] = sess
 		sess.LineItems, sess.Adjustments, sess.Refunds = nil, nil, nil
 	}
-	in := func(q string) (string, []any, error) {
-		q, args, err := sqlx.In(q, ids)
-		return s.db.Rebind(q), args, err
+	sel := func(dest any, what, columns, table, order string) error {
+		q, args, err := sqlx.In(`SELECT `+columns+` FROM `+table+` WHERE session_id IN (?) ORDER BY session_id, `+order, ids)
+		if err == nil {
+			err = h.SelectContext(ctx, dest, h.Rebind(q), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("store: load %s: %w", what, mapErr(err))
+		}
+		return nil
 	}
 	var items []LineItem
-	q, args, err := in(`SELECT id, session_id, position, name, description, images, product_id, price_id,
-		quantity, unit_amount, amount_subtotal, amount_discount, amount_tax, amount_total, recurring_interval,
-		recurring_interval_count FROM line_items WHERE session_id IN (?) ORDER BY session_id, position`)
-	if err == nil {
-		err = s.db.SelectContext(ctx, &items, q, args...)
-	}
-	if err != nil {
-		return fmt.Errorf("store: load line items: %w", mapErr(err))
+	if err := sel(&items, "line items", lineItemColumns, "line_items", "position"); err != nil {
+		return err
 	}
 	for _, li := range items {
 		byID[li.SessionID].LineItems = append(byID[li.SessionID].LineItems, li)
 	}
 	var adjs []Adjustment
-	q, args, err = in(`SELECT session_id, position, kind, label, amount FROM adjustments
-		WHERE session_id IN (?) ORDER BY session_id, position`)
-	if err == nil {
-		err = s.db.SelectContext(ctx, &adjs, q, args...)
-	}
-	if err != nil {
-		return fmt.Errorf("store: load fees: %w", mapErr(err))
+	if err := sel(&adjs, "fees", adjustmentColumns, "adjustments", "position"); err != nil {
+		return err
 	}
 	for _, a := range adjs {
 		byID[a.SessionID].Adjustments = append(byID[a.SessionID].Adjustments, a)
 	}
 	var refunds []Refund
-	q, args, err = in(`SELECT id, session_id, amount, currency, status, reason, failure_reason, created
-		FROM refunds WHERE session_id IN (?) ORDER BY session_id, seq`)
-	if err == nil {
-		err = s.db.SelectContext(ctx, &refunds, q, args...)
-	}
-	if err != nil {
-		return fmt.Errorf("store: load refunds: %w", mapErr(err))
+	if err := sel(&refunds, "refunds", refundColumns, "refunds", "seq"); err != nil {
+		return err
 	}
 	for _, r := range refunds {
 		byID[r.SessionID].Refunds = append(byID[r.SessionID].Refunds, r)

@@ -199,7 +199,7 @@ func (s *Store) transitionOnce(ctx context.Context, id string, t Transition) (*S
 			}
 			if n > 0 {
 				dup = true
-				if err := s.loadChildren(ctx, tx, &sess); err != nil {
+				if err := loadChildren(ctx, tx, []*Session{&sess}); err != nil {
 					return err
 				}
 				sess.Effective(s.now().Unix())
@@ -271,8 +271,7 @@ func (s *Store) transitionOnce(ctx context.Context, id string, t Transition) (*S
 			r := t.Refund
 			ref := Refund{ID: newID("re_"), SessionID: sess.ID, Amount: r.Amount, Currency: sess.Currency,
 				Status: r.Status, Reason: r.Reason, FailureReason: r.FailureReason, Created: now}
-			if _, err := tx.NamedExecContext(ctx, `INSERT INTO refunds (id, session_id, amount, currency, status,
-				reason, failure_reason, created) VALUES (:id, :session_id, :amount, :currency, :status, :reason,
+			if _, err := tx.NamedExecContext(ctx, `INSERT INTO refunds (`+refundColumns+`) VALUES (:id, :session_id, :amount, :currency, :status, :reason,
 				:failure_reason, :created)`, ref); err != nil {
 				return err
 			}
@@ -319,7 +318,7 @@ func (s *Store) transitionOnce(ctx context.Context, id string, t Transition) (*S
 				return err
 			}
 		}
-		if err := s.loadChildren(ctx, tx, &sess); err != nil {
+		if err := loadChildren(ctx, tx, []*Session{&sess}); err != nil {
 			return err
 		}
 		out = &sess
