@@ -26,9 +26,7 @@ fmt:
 # stale or missing from git.
 check:
 	$(GO) vet ./...
-	@# go.mod and go.sum are tidy (-e: the proxy refuses one test-only module
-	@# of a dependency; its complaint goes to stderr, the diff to stdout).
-	$(GO) mod tidy -e -diff 2>/dev/null
+	.ci/tidy.sh
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) tool templ generate
