@@ -40,7 +40,23 @@ export PAYPAGE_TEST_ENGINES_LOG=$engines
 
 status=0
 if [[ $mode == test ]]; then
-	PAYPAGE_REQUIRE_ALL=1 go test -race -count=1 ./... || status=$?
+	# The whole output is kept; what is shown is what failed, then the time
+	# each package took. -parallel: the browser and live tests spend most
+	# of their time waiting on Chromium and the servers, not on our CPU.
+	out=$(mktemp)
+	trap '.ci/pg.sh stop "$pgdir"; rm -f "$engines" "$out"' EXIT
+	start=$SECONDS
+	PAYPAGE_REQUIRE_ALL=1 go test -race -count=1 -parallel 4 ./... >"$out" 2>&1 || status=$?
+	if ((status != 0)); then
+		echo "Failures:"
+		# Everything but the lines of packages that passed or have no tests.
+		grep -v -E '^(ok|\?) ' "$out" || :
+		echo
+	fi
+	echo "Packages (seconds, slowest first):"
+	grep -E '^(ok|FAIL)[[:space:]]+github.com/' "$out" |
+		awk '{t=$3; sub(/s$/, "", t); printf "  %-5s %8.1f  %s\n", $1, t, $2}' | sort -k2,2nr
+	echo "go test took $((SECONDS - start)) s"
 else
 	go test -run '^$' -bench . -benchmem -count 6 ./... || status=$?
 fi

@@ -10,13 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/paypage/paypage/handlers"
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
 
 func TestCompressedBodiesAreRefused(t *testing.T) {
-	srv := startServer(t, storetest.SQLiteURL(t))
+	t.Parallel()
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	var zipped bytes.Buffer
 	zw := gzip.NewWriter(&zipped)
 	zw.Write(bytes.Repeat([]byte("0"), 10<<20)) // 10 MiB inflated
@@ -38,7 +41,13 @@ func TestCompressedBodiesAreRefused(t *testing.T) {
 }
 
 func TestFailedAuthenticationsAreBudgetedPerClient(t *testing.T) {
-	srv := startServer(t, storetest.SQLiteURL(t))
+	t.Parallel()
+	// The budget refills once a second: the clock stands still, so that a
+	// slow machine does not refill it between the requests.
+	stopped := time.Now()
+	srv := handlertest.StartWith(t, storetest.SQLiteURL(t), func(c *handlers.Config) {
+		c.Now = func() time.Time { return stopped }
+	})
 	statuses := map[int]int{}
 	api := newAPIClient(t, srv, "")
 	for i := range 25 {
@@ -62,7 +71,7 @@ func TestFailedAuthenticationsAreBudgetedPerClient(t *testing.T) {
 }
 
 func TestLiveStreamsAreCappedPerClient(t *testing.T) {
-	srv := startServerWith(t, storetest.SQLiteURL(t), func(c *handlers.Config) {
+	srv := handlertest.StartWith(t, storetest.SQLiteURL(t), func(c *handlers.Config) {
 		c.MaxStreamsPerClient = 2
 		c.Heartbeat = 50 * time.Millisecond // a client that left is noticed on the next write
 	})

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -92,7 +94,7 @@ type apiClient struct {
 	http      *http.Client
 }
 
-func newAPIClient(t *testing.T, srv *testServer, key string) *apiClient {
+func newAPIClient(t *testing.T, srv *handlertest.Server, key string) *apiClient {
 	vt := &validatingTransport{t: t, router: openAPIRouter(t, srv.URL)}
 	return &apiClient{t: t, base: srv.URL, key: key, transport: vt, http: &http.Client{Transport: vt}}
 }
@@ -162,7 +164,7 @@ func (a *apiClient) mustOK(method, path, body string, headers ...string) map[str
 }
 
 // count returns the number of rows of a table (a test's view of what was stored).
-func count(t *testing.T, srv *testServer, table string) int {
+func count(t *testing.T, srv *handlertest.Server, table string) int {
 	t.Helper()
 	var n int
 	if err := srv.Store.DB().Get(&n, `SELECT COUNT(*) FROM `+table); err != nil {

@@ -7,13 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
 
 func TestAPIIdempotencyReplaysTheFirstAnswer(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 
 		first := api.do("POST", "/v1/checkout/sessions", oneItem, "Idempotency-Key", "k-1")
@@ -77,8 +80,9 @@ func TestAPIIdempotencyReplaysTheFirstAnswer(t *testing.T) {
 }
 
 func TestAPIIdempotencyKeysLast24Hours(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		start := time.Now()
 		var mu sync.Mutex
 		now := start
@@ -103,8 +107,9 @@ func TestAPIIdempotencyKeysLast24Hours(t *testing.T) {
 }
 
 func TestAPIConcurrentDuplicatesCreateOneSession(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		const n = 12
 		for round, body := range []string{oneItem, strings.Replace(oneItem, `"quantity":2`, `"quantity":4`, 1)} {

@@ -18,6 +18,7 @@ import (
 )
 
 func TestAPIRateLimiterTokenBucket(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	l := newRateLimiter(2, 4, func() time.Time { return now })
 	for i := range 4 {
@@ -53,6 +54,7 @@ func TestAPIRateLimiterTokenBucket(t *testing.T) {
 }
 
 func TestAPIRateLimiterForgetsIdleKeysWhenFull(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_700_000_000, 0)
 	l := newRateLimiter(1, 1, func() time.Time { return now })
 	for i := range maxBuckets {
@@ -66,6 +68,7 @@ func TestAPIRateLimiterForgetsIdleKeysWhenFull(t *testing.T) {
 }
 
 func TestAPIFormBracketNotation(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		raw  string
 		want map[string]any
@@ -92,6 +95,7 @@ func TestAPIFormBracketNotation(t *testing.T) {
 }
 
 func TestAPIFormAndJSONBindAlike(t *testing.T) {
+	t.Parallel()
 	type inner struct {
 		N int64 `json:"n"`
 	}
@@ -140,6 +144,7 @@ func TestAPIFormAndJSONBindAlike(t *testing.T) {
 }
 
 func TestAPIClassifyMapsErrorsToStripesStatuses(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err    error
 		status int
@@ -170,6 +175,7 @@ func TestAPIClassifyMapsErrorsToStripesStatuses(t *testing.T) {
 }
 
 func TestAPIErrorAnswersCarryRetryAfter(t *testing.T) {
+	t.Parallel()
 	h := &handler{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	app := fiber.New(fiber.Config{ErrorHandler: h.handleError})
 	app.Use(h.requestContext)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/paypage/paypage/docs"
@@ -20,7 +22,8 @@ import (
 )
 
 func TestOpenAPIDocumentIsServedWithoutAKey(t *testing.T) {
-	srv := startServer(t, storetest.SQLiteURL(t))
+	t.Parallel()
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	resp, err := http.Get(srv.URL + "/v1/openapi.json")
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +44,7 @@ func TestOpenAPIDocumentIsServedWithoutAKey(t *testing.T) {
 
 // Every API route the server has is in the document, and nothing else is.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	t.Parallel()
 	st, err := store.Open(context.Background(), storetest.SQLiteURL(t))
 	if err != nil {
 		t.Fatal(err)
@@ -93,8 +97,9 @@ func keys(m map[string]bool) []string {
 
 // The error answers the document promises, each provoked for real.
 func TestOpenAPIErrorAnswersMatchTheDocument(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		for _, tc := range []struct {
 			key, method, path, body string

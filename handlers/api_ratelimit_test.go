@@ -1,51 +1,25 @@
 package handlers_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net"
 	"strconv"
 	"testing"
-	"time"
+
+	"github.com/paypage/paypage/handlers/handlertest"
 
 	"github.com/paypage/paypage/handlers"
-	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
 
-// startLimitedServer is startServer with a small API rate limit.
-func startLimitedServer(t *testing.T, rate float64, burst int) *testServer {
+// startLimitedServer is handlertest.Start with a small API rate limit.
+func startLimitedServer(t *testing.T, rate float64, burst int) *handlertest.Server {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, storetest.SQLiteURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := &store.Merchant{Name: "Busy Shop"}
-	keys, err := st.CreateMerchant(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	app := handlers.New(st, handlers.Config{BaseURL: base, APIRate: rate, APIBurst: burst,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	go app.Listener(ln)
-	t.Cleanup(func() {
-		app.ShutdownWithTimeout(5 * time.Second)
-		st.Close()
+	return handlertest.StartWith(t, storetest.SQLiteURL(t), func(c *handlers.Config) {
+		c.APIRate, c.APIBurst = rate, burst
 	})
-	return &testServer{URL: base, Store: st, Merchant: m, Keys: keys}
 }
 
 func TestAPIRateLimitPerKey(t *testing.T) {
+	t.Parallel()
 	// A burst of 3, then one request every 100 s: the test never waits.
 	srv := startLimitedServer(t, 0.01, 3)
 	api := newAPIClient(t, srv, srv.Keys.Test)

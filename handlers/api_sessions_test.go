@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
@@ -19,8 +21,9 @@ import (
 const oneItem = `{"currency":"eur","line_items":[{"quantity":2,"price_data":{"unit_amount":1250,"product_data":{"name":"Mug"}}}],"success_url":"https://shop.example/ok"}`
 
 func TestAPICreateThenRetrieveFirstSlice(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		created := api.mustOK("POST", "/v1/checkout/sessions", oneItem)
 		id, _ := created["id"].(string)
@@ -50,8 +53,9 @@ func basicAuth(key string) string {
 }
 
 func TestAPIRefusesBadInputNamingTheParameterAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		form := "line_items[0][quantity]=1&line_items[0][price_data][currency]=eur&line_items[0][price_data][unit_amount]=500" +
 			"&line_items[0][price_data][product_data][name]=Mug"
@@ -120,8 +124,9 @@ func manyMetadata(n int) string {
 }
 
 func TestAPIReturnURLsAreValidated(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		strict := &store.Merchant{Name: "Strict Shop", RedirectHosts: store.StringList{"shop.example"}}
 		strictKeys, err := srv.Store.CreateMerchant(context.Background(), strict)
@@ -187,8 +192,9 @@ const fullSession = `{
 }`
 
 func TestAPIEveryDomainFieldIsSettableAndReturned(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		expires := time.Now().Add(time.Hour).Unix()
 		s := api.mustOK("POST", "/v1/checkout/sessions", fmt.Sprintf(fullSession, expires), "Idempotency-Key", "create-full-1")
@@ -330,8 +336,9 @@ func TestAPIEveryDomainFieldIsSettableAndReturned(t *testing.T) {
 }
 
 func TestAPIFormAndJSONCreateTheSameSession(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		expires := time.Now().Add(time.Hour).Unix()
 		jsonBody := fmt.Sprintf(fullSession, expires)
@@ -407,8 +414,9 @@ func flatten(form url.Values, prefix string, v any) {
 }
 
 func TestAPIListPaginatesAndFilters(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		var clock atomic.Int64
 		clock.Store(time.Now().Unix())
 		srv.Store.Now = func() time.Time { return time.Unix(clock.Load(), 0) }
@@ -501,8 +509,9 @@ func TestAPIListPaginatesAndFilters(t *testing.T) {
 }
 
 func TestAPILineItemsArePaginated(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		var items []string
 		for i := range 5 {
@@ -542,8 +551,9 @@ func TestAPILineItemsArePaginated(t *testing.T) {
 }
 
 func TestAPIExpireOnlyWhileOpen(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		var clock atomic.Int64
 		clock.Store(time.Now().Unix())
 		srv.Store.Now = func() time.Time { return time.Unix(clock.Load(), 0) }
@@ -576,8 +586,9 @@ func TestAPIExpireOnlyWhileOpen(t *testing.T) {
 }
 
 func TestAPIOtherMerchantsSessionIsAnUnknownID(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		owner := newAPIClient(t, srv, srv.Keys.Test)
 		otherKeys, err := srv.Store.CreateMerchant(context.Background(), &store.Merchant{Name: "Other Shop"})
 		if err != nil {
@@ -625,8 +636,9 @@ func TestAPIOtherMerchantsSessionIsAnUnknownID(t *testing.T) {
 }
 
 func TestAPIErrorsNeverLeakInternals(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		id := api.mustOK("POST", "/v1/checkout/sessions", oneItem)["id"].(string)
 		if _, err := srv.Store.DB().Exec(`DROP TABLE refunds`); err != nil {
@@ -646,8 +658,9 @@ func TestAPIErrorsNeverLeakInternals(t *testing.T) {
 }
 
 func TestAPIRecoveredSessionsAreChildSessions(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		parent := api.mustOK("POST", "/v1/checkout/sessions", oneItem)["id"].(string)
 		api.mustOK("POST", "/v1/checkout/sessions/"+parent+"/expire", "")

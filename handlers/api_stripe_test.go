@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/stripe/stripe-go/v85"
 
 	"github.com/paypage/paypage/store/storetest"
@@ -17,7 +19,7 @@ import (
 // stripeClient is Stripe's own Go client, unchanged but for its backend URL
 // and key. Its HTTP client only passes every answer through the OpenAPI
 // check; its logger is quiet because some tests provoke errors on purpose.
-func stripeClient(t *testing.T, srv *testServer, key string) (*stripe.Client, *validatingTransport) {
+func stripeClient(t *testing.T, srv *handlertest.Server, key string) (*stripe.Client, *validatingTransport) {
 	vt := &validatingTransport{t: t, router: openAPIRouter(t, srv.URL)}
 	backends := stripe.NewBackendsWithConfig(&stripe.BackendConfig{
 		URL:           stripe.String(srv.URL),
@@ -59,8 +61,9 @@ func mugParams(ref string) *stripe.CheckoutSessionCreateParams {
 }
 
 func TestStripeClientCreatesRetrievesListsAndExpires(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		sc, vt := stripeClient(t, srv, srv.Keys.Test)
 		ctx := context.Background()
 
@@ -230,8 +233,9 @@ func TestStripeClientCreatesRetrievesListsAndExpires(t *testing.T) {
 }
 
 func TestStripeClientGetsTypedErrors(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		sc, _ := stripeClient(t, srv, srv.Keys.Test)
 		ctx := context.Background()
 
@@ -281,8 +285,9 @@ func TestStripeClientGetsTypedErrors(t *testing.T) {
 }
 
 func TestStripeClientIdempotencyKeys(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		sc, _ := stripeClient(t, srv, srv.Keys.Test)
 		ctx := context.Background()
 

@@ -34,6 +34,8 @@ type Config struct {
 	// this process, in all and per client address (0: the defaults).
 	MaxStreams          int
 	MaxStreamsPerClient int
+	// Now is the rate limiters' clock (nil: time.Now); tests stop it.
+	Now func() time.Time
 }
 
 // handler holds the dependencies every route uses.
@@ -56,8 +58,11 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, time.Now),
-		authFailures: newRateLimiter(authFailRate, authFailBurst, time.Now),
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, cfg.Now),
+		authFailures: newRateLimiter(authFailRate, authFailBurst, cfg.Now),
 		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
 		cookies:      newCookieJar(cfg.CookieKeys)}
 	h.hub, h.heartbeat = liveHub(st, cfg)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestClientIPBelievesOnlyTrustedProxies(t *testing.T) {
+	t.Parallel()
 	proxies, err := ParseTrustedProxies([]string{"10.0.0.0/8", "192.0.2.1"})
 	if err != nil {
 		t.Fatal(err)

@@ -11,17 +11,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
 
 func TestEventSignatureTolerance(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		in := startLiveInstance(t, dbURL, time.Second)
 		now := time.Now().Unix()
-		in.frozen.Store(now) // the tolerance is counted in whole seconds of paypage's clock
-		m, _ := liveMerchant(t, in.Store)
-		sess := liveSession(t, in.Store, m, nil)
+		in.Frozen.Store(now) // the tolerance is counted in whole seconds of paypage's clock
+		m, _ := handlertest.Merchant(t, in.Store)
+		sess := handlertest.MugSession(t, in.Store, m, nil)
 		n := 0
 		// Declines may repeat while the session is open: each accepted case
 		// applies one more.
@@ -126,10 +129,11 @@ func sessionOf(t *testing.T, resp map[string]any) map[string]any {
 }
 
 func TestEventsAreIdempotentAndRefusedOutOfOrder(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		in := startLiveInstance(t, dbURL, time.Second)
-		m, keys := liveMerchant(t, in.Store)
-		sess := liveSession(t, in.Store, m, nil)
+		m, keys := handlertest.Merchant(t, in.Store)
+		sess := handlertest.MugSession(t, in.Store, m, nil)
 		ev := func(id, typ string, extra map[string]any) map[string]any {
 			b := map[string]any{"id": id, "type": typ, "session": sess.ID}
 			for k, v := range extra {
@@ -204,10 +208,11 @@ func TestEventsAreIdempotentAndRefusedOutOfOrder(t *testing.T) {
 }
 
 func TestEventsNameTheBadParameterAndChangeNothing(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		in := startLiveInstance(t, dbURL, time.Second)
-		m, keys := liveMerchant(t, in.Store)
-		sess := liveSession(t, in.Store, m, nil)
+		m, keys := handlertest.Merchant(t, in.Store)
+		sess := handlertest.MugSession(t, in.Store, m, nil)
 		ok := map[string]any{"id": "evt_ok", "type": "payment.processing", "session": sess.ID}
 		with := func(k string, v any) map[string]any {
 			b := map[string]any{}
@@ -268,11 +273,12 @@ func TestEventsNameTheBadParameterAndChangeNothing(t *testing.T) {
 }
 
 func TestEventsForAnotherMerchantsSessionAreNotFound(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		in := startLiveInstance(t, dbURL, time.Second)
-		owner, ownerKeys := liveMerchant(t, in.Store)
-		sess := liveSession(t, in.Store, owner, nil)
-		other, otherKeys := liveMerchant(t, in.Store)
+		owner, ownerKeys := handlertest.Merchant(t, in.Store)
+		sess := handlertest.MugSession(t, in.Store, owner, nil)
+		other, otherKeys := handlertest.Merchant(t, in.Store)
 
 		unknownCode, unknown := in.postEvent(t, otherKeys.Test, map[string]any{"id": "evt_x", "type": "payment.succeeded", "session": "cs_test_doesnotexist"})
 		code, resp := in.postEvent(t, otherKeys.Test, map[string]any{"id": "evt_x", "type": "payment.succeeded", "session": sess.ID})

@@ -10,6 +10,7 @@ import (
 )
 
 func TestEventSignatureCheck(t *testing.T) {
+	t.Parallel()
 	const secret = "whsec_test"
 	body := []byte(`{"id":"evt_1"}`)
 	now := time.Unix(1_900_000_000, 0)

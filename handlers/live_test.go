@@ -9,102 +9,32 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
+	"github.com/paypage/paypage/handlers/handlertest"
 
-	"github.com/paypage/paypage/handlers"
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
 
-// liveInstance is one paypage process: its own pool, hub and server, over a
-// database that other instances may share.
+// liveInstance is one paypage process (handlertest.Instance) whose API
+// answers are checked against docs/openapi.json.
 type liveInstance struct {
-	URL    string
-	Store  *store.Store
-	Hub    *store.Hub
-	App    *fiber.App
-	API    *http.Client  // checks every answer against docs/openapi.json
-	shift  *atomic.Int64 // added to the wall clock, to bring expiry nearer
-	frozen *atomic.Int64 // when non-zero, the clock stands at this unix second
+	*handlertest.Instance
+	API *http.Client
 }
 
 // startLiveInstance serves paypage over dbURL as cmd does (a hub that
 // listens on PostgreSQL), with the given stream heartbeat.
 func startLiveInstance(t *testing.T, dbURL string, heartbeat time.Duration) *liveInstance {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	shift, frozen := new(atomic.Int64), new(atomic.Int64)
-	st.Now = func() time.Time {
-		if f := frozen.Load(); f != 0 {
-			return time.Unix(f, 0)
-		}
-		return time.Now().Add(time.Duration(shift.Load()))
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := store.NewHub(st, log)
-	if err := hub.Listen(ctx); err != nil {
-		t.Fatalf("hub: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	base := "http://" + ln.Addr().String()
-	app := handlers.New(st, handlers.Config{BaseURL: base, Logger: log, Hub: hub, Heartbeat: heartbeat})
-	go app.Listener(ln)
-	t.Cleanup(func() {
-		app.ShutdownWithTimeout(5 * time.Second)
-		hub.Close()
-		st.Close()
-	})
-	api := &http.Client{Transport: &validatingTransport{t: t, router: openAPIRouter(t, base)}}
-	return &liveInstance{URL: base, Store: st, Hub: hub, App: app, API: api, shift: shift, frozen: frozen}
-}
-
-// liveMerchant creates a merchant allowed to embed from origins.
-func liveMerchant(t *testing.T, st *store.Store, origins ...string) (*store.Merchant, store.Keys) {
-	t.Helper()
-	m := &store.Merchant{Name: "Live Shop", AllowedOrigins: store.StringList(origins)}
-	keys, err := st.CreateMerchant(context.Background(), m)
-	if err != nil {
-		t.Fatalf("create merchant: %v", err)
-	}
-	return m, keys
-}
-
-// liveSession creates an open test-mode session of 2 × 12.50 EUR.
-func liveSession(t *testing.T, st *store.Store, m *store.Merchant, edit func(*store.SessionParams)) *store.Session {
-	t.Helper()
-	unit := int64(1250)
-	p := &store.SessionParams{Currency: "eur", CancelURL: "https://shop.example/cart",
-		SuccessURL: "https://shop.example/ok", CustomerDetails: &store.Customer{Email: "shopper@example.com"},
-		Metadata: store.Metadata{"order": "secret-order-42"},
-		LineItems: []store.LineItemParams{{Quantity: 2, PriceData: &store.PriceData{UnitAmount: &unit,
-			ProductData: &store.ProductData{Name: "Mug"}}}}}
-	if edit != nil {
-		edit(p)
-	}
-	sess, err := st.CreateSession(context.Background(), m, false, p)
-	if err != nil {
-		t.Fatalf("create session: %v", err)
-	}
-	return sess
+	in := handlertest.StartInstance(t, dbURL, heartbeat)
+	api := &http.Client{Transport: &validatingTransport{t: t, router: openAPIRouter(t, in.URL)}}
+	return &liveInstance{Instance: in, API: api}
 }
 
 // sseEvent is one Server-Sent Event, or a comment (Comment set).
@@ -278,8 +208,8 @@ func (in *liveInstance) do(t *testing.T, req *http.Request) (int, map[string]any
 func TestLiveStatusIsSmallPublicJSONWithETag(t *testing.T) {
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		in := startLiveInstance(t, dbURL, time.Second)
-		m, _ := liveMerchant(t, in.Store)
-		sess := liveSession(t, in.Store, m, nil)
+		m, _ := handlertest.Merchant(t, in.Store)
+		sess := handlertest.MugSession(t, in.Store, m, nil)
 		url := in.URL + "/pay/" + sess.ID + "/status"
 
 		resp, err := http.Get(url)
@@ -348,8 +278,8 @@ func TestLiveStatusIsSmallPublicJSONWithETag(t *testing.T) {
 func TestLiveSSEStreamsEachChangeAndEndsAfterTheFinalOne(t *testing.T) {
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		in := startLiveInstance(t, dbURL, time.Second)
-		m, _ := liveMerchant(t, in.Store)
-		sess := liveSession(t, in.Store, m, nil)
+		m, _ := handlertest.Merchant(t, in.Store)
+		sess := handlertest.MugSession(t, in.Store, m, nil)
 		s := openStream(t, in.URL+"/pay/"+sess.ID+"/events", "")
 		if ct := s.Resp.Header.Get("Content-Type"); s.Resp.StatusCode != 200 || !strings.HasPrefix(ct, "text/event-stream") {
 			t.Fatalf("GET events: %d %s", s.Resp.StatusCode, ct)
@@ -366,7 +296,7 @@ func TestLiveSSEStreamsEachChangeAndEndsAfterTheFinalOne(t *testing.T) {
 
 		// Other requests meanwhile reuse the server's request contexts: the
 		// stream must hold nothing of its own request's buffers.
-		other := liveSession(t, in.Store, m, nil)
+		other := handlertest.MugSession(t, in.Store, m, nil)
 		busy := func() {
 			for range 5 {
 				for _, u := range []string{"/healthz", "/pay/" + other.ID + "/status", "/pay/" + other.ID} {
@@ -426,8 +356,8 @@ func waitWatchers(t *testing.T, hub *store.Hub, n int) {
 func TestLiveSSEHonoursLastEventID(t *testing.T) {
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		in := startLiveInstance(t, dbURL, 100*time.Millisecond)
-		m, _ := liveMerchant(t, in.Store)
-		sess := liveSession(t, in.Store, m, nil)
+		m, _ := handlertest.Merchant(t, in.Store)
+		sess := handlertest.MugSession(t, in.Store, m, nil)
 		events := in.URL + "/pay/" + sess.ID + "/events"
 
 		// A client that has version 1 gets nothing until version 2.
@@ -482,8 +412,8 @@ func TestLiveSSEHonoursLastEventID(t *testing.T) {
 
 func TestLiveSSEFreesClientsThatLeft(t *testing.T) {
 	in := startLiveInstance(t, storetest.SQLiteURL(t), 50*time.Millisecond)
-	m, _ := liveMerchant(t, in.Store)
-	sess := liveSession(t, in.Store, m, nil)
+	m, _ := handlertest.Merchant(t, in.Store)
+	sess := handlertest.MugSession(t, in.Store, m, nil)
 	var streams []*sseStream
 	for range 5 {
 		streams = append(streams, openStream(t, in.URL+"/pay/"+sess.ID+"/events", ""))
@@ -513,10 +443,10 @@ func TestLiveSSEFreesClientsThatLeft(t *testing.T) {
 func TestLiveSSENoticesExpiryWithoutAnyEvent(t *testing.T) {
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		in := startLiveInstance(t, dbURL, time.Second)
-		m, _ := liveMerchant(t, in.Store)
-		sess := liveSession(t, in.Store, m, nil)
+		m, _ := handlertest.Merchant(t, in.Store)
+		sess := handlertest.MugSession(t, in.Store, m, nil)
 		// The clock moves to one second before the session's expiry.
-		in.shift.Store(int64(time.Unix(sess.ExpiresAt, 0).Sub(time.Now()) - time.Second))
+		in.Shift.Store(int64(time.Unix(sess.ExpiresAt, 0).Sub(time.Now()) - time.Second))
 		s := openStream(t, in.URL+"/pay/"+sess.ID+"/events", "")
 		if ev, ok := s.next(time.Second); !ok {
 			t.Fatal("no initial event")
@@ -536,8 +466,8 @@ func TestLiveSSENoticesExpiryWithoutAnyEvent(t *testing.T) {
 
 func TestLiveSSEEndsWhenTheServerShutsDown(t *testing.T) {
 	in := startLiveInstance(t, storetest.SQLiteURL(t), time.Minute)
-	m, _ := liveMerchant(t, in.Store)
-	sess := liveSession(t, in.Store, m, nil)
+	m, _ := handlertest.Merchant(t, in.Store)
+	sess := handlertest.MugSession(t, in.Store, m, nil)
 	s := openStream(t, in.URL+"/pay/"+sess.ID+"/events", "")
 	if _, ok := s.next(time.Second); !ok {
 		t.Fatal("no initial event")
@@ -558,8 +488,8 @@ func TestLiveTwoInstancesOnPostgres(t *testing.T) {
 	dbURL := storetest.PostgresURL(t)
 	a := startLiveInstance(t, dbURL, time.Second)
 	b := startLiveInstance(t, dbURL, time.Second)
-	m, keys := liveMerchant(t, a.Store)
-	sess := liveSession(t, a.Store, m, nil)
+	m, keys := handlertest.Merchant(t, a.Store)
+	sess := handlertest.MugSession(t, a.Store, m, nil)
 
 	s := openStream(t, b.URL+"/pay/"+sess.ID+"/events", "")
 	if ev, ok := s.next(time.Second); !ok {
@@ -610,7 +540,7 @@ func TestLiveTwoInstancesOnPostgres(t *testing.T) {
 	}
 
 	// And live updates flow again, both ways.
-	other := liveSession(t, b.Store, m, nil)
+	other := handlertest.MugSession(t, b.Store, m, nil)
 	s = openStream(t, a.URL+"/pay/"+other.ID+"/events", "")
 	if _, ok := s.next(time.Second); !ok {
 		t.Fatal("no initial event from A")

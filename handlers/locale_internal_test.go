@@ -12,6 +12,7 @@ import (
 )
 
 func TestSwitcherReturnOnlyOurPages(t *testing.T) {
+	t.Parallel()
 	const id = "cs_test_a1B2c3"
 	for path, want := range map[string]string{
 		"/pay/" + id:                              "/pay/" + id,
@@ -58,6 +59,7 @@ func localeApp(jar *cookieJar) *fiber.App {
 // A cookie whose choice paypage no longer offers (or that does not decode)
 // is passed over like no choice at all.
 func TestPageLocaleSkipsAChoiceNoLongerOffered(t *testing.T) {
+	t.Parallel()
 	jar := newCookieJar(pair(3))
 	for _, tc := range []struct {
 		name string

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/paypage/paypage/locales"
@@ -37,10 +39,11 @@ func (b shopperBrowser) choose(t *testing.T, srvURL, locale, ret string, header 
 // dir="rtl"> in Arabic, with amounts in the Arabic locale's format, on the
 // checkout and on every return page.
 func TestLocaleArabicFromAcceptLanguage(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		unit := int64(123456)
-		sess := createSession(t, srv, false, store.SessionParams{LineItems: []store.LineItemParams{{Quantity: 1,
+		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{LineItems: []store.LineItemParams{{Quantity: 1,
 			PriceData: &store.PriceData{UnitAmount: &unit, ProductData: &store.ProductData{Name: "Mug"}}}}})
 		ar := locales.For("ar")
 		arabic := regexp.MustCompile(`\p{Arabic}`)
@@ -69,8 +72,9 @@ func TestLocaleArabicFromAcceptLanguage(t *testing.T) {
 // choice, the session's locale unless auto, Accept-Language, the merchant's
 // default, English.
 func TestLocaleChoiceOrder(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		ctx := context.Background()
 		italian := &store.Merchant{Name: "Negozio", DefaultLocale: "it"}
 		if _, err := srv.Store.CreateMerchant(ctx, italian); err != nil {
@@ -119,7 +123,7 @@ func TestLocaleChoiceOrder(t *testing.T) {
 
 		// A cookie that does not decode (tampered, or signed with a key
 		// since dropped) counts as no choice, and is replaced.
-		ja := createSession(t, srv, false, store.SessionParams{Locale: "ja"})
+		ja := handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: "ja"})
 		_, chosen := visit(t, srv.URL+"/pay/"+ja.ID).choose(t, srv.URL, "fr", "/pay/"+ja.ID)
 		for _, bad := range []string{chosen.cookie[:len(chosen.cookie)-4] + "AAAA", "__Host-paypage=garbage", "__Host-paypage="} {
 			p := getPage(t, srv.URL+"/pay/"+ja.ID, "Cookie", bad, "Accept-Language", "de")
@@ -165,10 +169,11 @@ func switcherForm(t *testing.T, name string, p pageResult) *goquery.Selection {
 // Every page a shopper can see carries the switcher, which brings them back
 // to the page they are on (or the session's page, from its other routes).
 func TestLocaleSwitcherOnEveryPage(t *testing.T) {
-	srv := startServer(t, storetest.SQLiteURL(t))
-	sess := createSession(t, srv, false, store.SessionParams{})
-	paid := createSession(t, srv, false, store.SessionParams{})
-	transitionTo(t, srv, paid.ID, store.Transition{Action: store.ActionSucceed, Source: "api"})
+	t.Parallel()
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
+	paid := handlertest.CreateSession(t, srv, false, store.SessionParams{})
+	handlertest.TransitionTo(t, srv, paid.ID, store.Transition{Action: store.ActionSucceed, Source: "api"})
 	for _, tc := range []struct{ path, ret string }{
 		{"/pay/" + sess.ID, "/pay/" + sess.ID},
 		{"/pay/" + paid.ID, "/pay/" + paid.ID},
@@ -215,9 +220,10 @@ func TestLocaleSwitcherOnEveryPage(t *testing.T) {
 // A choice made with the switcher is kept in the cookie, follows the
 // shopper to the return pages, and costs a cookie write only when it changes.
 func TestLocaleSwitcherKeepsTheChoice(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
-		sess := createSession(t, srv, false, store.SessionParams{})
+		srv := handlertest.Start(t, dbURL)
+		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
 		base := "/pay/" + sess.ID
 		b := visit(t, srv.URL+base)
 		resp, chosen := b.choose(t, srv.URL, "de", base+"/success")
@@ -260,9 +266,10 @@ func TestLocaleSwitcherKeepsTheChoice(t *testing.T) {
 // unknown language or a return path that is not one of ours is a 400 that
 // names it, and in every case the cookie is left as it was.
 func TestLocaleSwitcherRefuses(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
-		sess := createSession(t, srv, false, store.SessionParams{})
+		srv := handlertest.Start(t, dbURL)
+		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
 		base := "/pay/" + sess.ID
 		_, b := visit(t, srv.URL+base).choose(t, srv.URL, "de", base)
 		unchanged := func(what string, sent shopperBrowser, resp *http.Response) {
@@ -364,9 +371,10 @@ func postPage(t *testing.T, b shopperBrowser, rawURL string, form url.Values) pa
 // Error pages follow the same order: the choice, then the session's locale
 // when the path names a session, then the browser.
 func TestLocaleErrorPagesFollowTheOrder(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
-		ja := createSession(t, srv, false, store.SessionParams{Locale: "ja"})
+		srv := handlertest.Start(t, dbURL)
+		ja := handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: "ja"})
 		_, chosen := visit(t, srv.URL+"/pay/"+ja.ID).choose(t, srv.URL, "de", "/pay/"+ja.ID)
 
 		for _, tc := range []struct {
@@ -473,7 +481,8 @@ func shopperText(doc *goquery.Document) []string {
 // return pages, the error pages. Merchant data here is in Japanese and
 // Arabic, so any Latin word on a page in a non-Latin script is ours.
 func TestLocaleNoEnglishLeftOnPages(t *testing.T) {
-	srv := startServer(t, storetest.SQLiteURL(t))
+	t.Parallel()
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	ctx := context.Background()
 	m := &store.Merchant{Name: "珈琲店", RecoveryEnabled: true, AllowedOrigins: store.StringList{"https://shop.example"}}
 	if _, err := srv.Store.CreateMerchant(ctx, m); err != nil {
@@ -503,7 +512,7 @@ func TestLocaleNoEnglishLeftOnPages(t *testing.T) {
 	}
 	move := func(id string, trs ...store.Transition) string {
 		for _, tr := range trs {
-			transitionTo(t, srv, id, tr)
+			handlertest.TransitionTo(t, srv, id, tr)
 		}
 		return id
 	}

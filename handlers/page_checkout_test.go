@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/paypage/paypage/static"
@@ -61,16 +63,17 @@ var nonceRE = regexp.MustCompile(`'nonce-([^']+)'`)
 // Every state's page, through the HTTP layer on both engines: the stored
 // state on <main>, the markup contract, and the headers of a payment page.
 func TestEveryStatePageThroughHTTP(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
-		for _, pc := range seedPages(t, srv) {
-			t.Run(pc.name, func(t *testing.T) {
-				p := getPage(t, srv.URL+pc.path)
-				if p.resp.StatusCode != pc.httpStatus {
-					t.Fatalf("HTTP %d, want %d", p.resp.StatusCode, pc.httpStatus)
+		srv := handlertest.Start(t, dbURL)
+		for _, pc := range handlertest.SeedPages(t, srv) {
+			t.Run(pc.Name, func(t *testing.T) {
+				p := getPage(t, srv.URL+pc.Path)
+				if p.resp.StatusCode != pc.HTTPStatus {
+					t.Fatalf("HTTP %d, want %d", p.resp.StatusCode, pc.HTTPStatus)
 				}
-				if got := p.main("data-status"); got != pc.status {
-					t.Errorf("data-status %q, want %q", got, pc.status)
+				if got := p.main("data-status"); got != pc.Status {
+					t.Errorf("data-status %q, want %q", got, pc.Status)
 				}
 				csp := p.resp.Header.Get("Content-Security-Policy")
 				if !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
@@ -82,11 +85,11 @@ func TestEveryStatePageThroughHTTP(t *testing.T) {
 						t.Errorf("<%s> nonce %q does not match the CSP", goquery.NodeName(s), s.AttrOr("nonce", ""))
 					}
 				})
-				if pc.status == "error" {
+				if pc.Status == "error" {
 					return
 				}
-				if got := p.main("data-payment-status"); got != pc.payment {
-					t.Errorf("data-payment-status %q, want %q", got, pc.payment)
+				if got := p.main("data-payment-status"); got != pc.Payment {
+					t.Errorf("data-payment-status %q, want %q", got, pc.Payment)
 				}
 				if p.resp.Header.Get("Cache-Control") != "no-store" {
 					t.Errorf("Cache-Control %q", p.resp.Header.Get("Cache-Control"))
@@ -106,9 +109,10 @@ func TestEveryStatePageThroughHTTP(t *testing.T) {
 // The return pages show the stored state whatever their URL claims, and
 // move on to the merchant only once the payment is really done.
 func TestReturnPagesNeverContradictTheStoredState(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
-		sess := createSession(t, srv, false, store.SessionParams{SuccessURL: "https://shop.example/thanks?cs={CHECKOUT_SESSION_ID}"})
+		srv := handlertest.Start(t, dbURL)
+		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{SuccessURL: "https://shop.example/thanks?cs={CHECKOUT_SESSION_ID}"})
 		base := srv.URL + "/pay/" + sess.ID
 
 		p := getPage(t, base+"/success")
@@ -123,7 +127,7 @@ func TestReturnPagesNeverContradictTheStoredState(t *testing.T) {
 			t.Errorf("cancel page of an open session does not offer to go back to it")
 		}
 
-		transitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionProcess, Source: "api"})
+		handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionProcess, Source: "api"})
 		p = getPage(t, base+"/pending")
 		if p.main("data-status") != "processing" ||
 			!strings.Contains(p.doc.Find("noscript").Text(), "refresh") {
@@ -134,7 +138,7 @@ func TestReturnPagesNeverContradictTheStoredState(t *testing.T) {
 			t.Errorf("success page of a processing session claims success")
 		}
 
-		transitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionSucceed, Source: "payment_event"})
+		handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionSucceed, Source: "payment_event"})
 		want := "https://shop.example/thanks?cs=" + sess.ID
 		for _, path := range []string{"/pending", "/success"} {
 			p = getPage(t, base+path)
@@ -151,9 +155,9 @@ func TestReturnPagesNeverContradictTheStoredState(t *testing.T) {
 			t.Errorf("cancel page of a paid session does not show the receipt")
 		}
 
-		hosted := createSession(t, srv, false, store.SessionParams{SuccessURL: "https://shop.example/thanks",
+		hosted := handlertest.CreateSession(t, srv, false, store.SessionParams{SuccessURL: "https://shop.example/thanks",
 			AfterCompletion: &store.AfterCompletion{Type: "hosted", CustomMessage: "See you soon"}})
-		transitionTo(t, srv, hosted.ID, store.Transition{Action: store.ActionSucceed, Source: "payment_event"})
+		handlertest.TransitionTo(t, srv, hosted.ID, store.Transition{Action: store.ActionSucceed, Source: "payment_event"})
 		p = getPage(t, srv.URL+"/pay/"+hosted.ID+"/pending")
 		if p.doc.Find(`[data-countdown="redirect"]`).Length() != 0 || strings.Contains(p.doc.Find("noscript").Text(), "url=") ||
 			!strings.Contains(p.body, "See you soon") {
@@ -164,9 +168,10 @@ func TestReturnPagesNeverContradictTheStoredState(t *testing.T) {
 
 // An XSS payload in every merchant-supplied field comes out as text.
 func TestMerchantSuppliedFieldsAreEscaped(t *testing.T) {
+	t.Parallel()
 	const x = `<script>alert(1)</script>"'><img src=x onerror=alert(1)>`
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		ctx := context.Background()
 		m := &store.Merchant{Name: "Evil " + x, DisplayName: x, SupportEmail: x + "@example.com",
 			SupportURL: `https://help.example/"><script>alert(1)</script>`, RecoveryEnabled: true}
@@ -198,7 +203,7 @@ func TestMerchantSuppliedFieldsAreEscaped(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tr != nil {
-				transitionTo(t, srv, sess.ID, *tr)
+				handlertest.TransitionTo(t, srv, sess.ID, *tr)
 			}
 			ids = append(ids, sess.ID)
 		}
@@ -223,8 +228,9 @@ func TestMerchantSuppliedFieldsAreEscaped(t *testing.T) {
 }
 
 func TestUnknownSessionIsAFriendly404InTheShoppersLanguage(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		for _, path := range []string{"/pay/cs_test_nope", "/pay/cs_test_nope/success", "/pay/cs_test_nope/pending", "/nowhere"} {
 			p := getPage(t, srv.URL+path, "Accept-Language", "de-DE,de;q=0.9")
 			if p.resp.StatusCode != 404 || p.doc.Find("html").AttrOr("lang", "") != "de" ||
@@ -241,9 +247,10 @@ func TestUnknownSessionIsAFriendly404InTheShoppersLanguage(t *testing.T) {
 // The page's locale follows SPEC.md's order: the session's locale beats the
 // browser's, which beats the merchant's default.
 func TestPageLocale(t *testing.T) {
-	srv := startServer(t, storetest.SQLiteURL(t))
-	fr := createSession(t, srv, false, store.SessionParams{Locale: "fr"})
-	auto := createSession(t, srv, false, store.SessionParams{})
+	t.Parallel()
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	fr := handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: "fr"})
+	auto := handlertest.CreateSession(t, srv, false, store.SessionParams{})
 	for _, tc := range []struct {
 		id, accept, lang, dir string
 	}{
@@ -262,7 +269,8 @@ func TestPageLocale(t *testing.T) {
 // Static assets are embedded, fingerprinted, cached for good, and their SRI
 // value matches what is served.
 func TestStaticAssetsAreFingerprintedAndImmutable(t *testing.T) {
-	srv := startServer(t, storetest.SQLiteURL(t))
+	t.Parallel()
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	for _, a := range static.All() {
 		resp, err := http.Get(srv.URL + static.Path(a.Name))
 		if err != nil {
@@ -289,7 +297,8 @@ func TestStaticAssetsAreFingerprintedAndImmutable(t *testing.T) {
 
 // A page and everything it loads stays under 60 KB.
 func TestPageWeightUnder60KB(t *testing.T) {
-	srv := startServer(t, storetest.SQLiteURL(t))
+	t.Parallel()
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	long := strings.Repeat("Lorem ipsum dolor sit amet. ", 50)[:1200]
 	unit := int64(1999)
 	var items []store.LineItemParams
@@ -297,7 +306,7 @@ func TestPageWeightUnder60KB(t *testing.T) {
 		items = append(items, store.LineItemParams{Quantity: 3, PriceData: &store.PriceData{UnitAmount: &unit,
 			ProductData: &store.ProductData{Name: "A product with a rather long name", Description: long[:400]}}})
 	}
-	sess := createSession(t, srv, false, store.SessionParams{LineItems: items,
+	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{LineItems: items,
 		CustomText: &store.CustomText{Submit: long, AfterSubmit: long, ShippingAddress: long, TermsOfService: long}})
 	p := getPage(t, srv.URL+"/pay/"+sess.ID)
 	total := len(p.body)

@@ -30,6 +30,7 @@ func pair(b byte) [][]byte {
 }
 
 func TestShopperCookieRotatesKeys(t *testing.T) {
+	t.Parallel()
 	oldKeys, newKeys := pair(1), pair(7)
 	resp, err := cookieApp(oldKeys).Test(httptest.NewRequest("GET", "/set", nil))
 	if err != nil {

@@ -8,16 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/paypage/paypage/store/storetest"
 )
 
 func TestEmbedIsFramableOnlyByTheAllowedOrigin(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		in := startLiveInstance(t, dbURL, time.Second)
-		m, _ := liveMerchant(t, in.Store, "https://shop.example", "http://127.0.0.2:9999")
-		sess := liveSession(t, in.Store, m, nil)
+		m, _ := handlertest.Merchant(t, in.Store, "https://shop.example", "http://127.0.0.2:9999")
+		sess := handlertest.MugSession(t, in.Store, m, nil)
 		embed := func(origin string, set bool) (*http.Response, *goquery.Document) {
 			u := in.URL + "/pay/" + sess.ID + "/embed"
 			if set {
@@ -117,9 +120,10 @@ func TestEmbedIsFramableOnlyByTheAllowedOrigin(t *testing.T) {
 }
 
 func TestEmbedShowsTheStateInTheShoppersLanguage(t *testing.T) {
+	t.Parallel()
 	in := startLiveInstance(t, storetest.SQLiteURL(t), time.Second)
-	m, _ := liveMerchant(t, in.Store, "https://shop.example")
-	sess := liveSession(t, in.Store, m, nil)
+	m, _ := handlertest.Merchant(t, in.Store, "https://shop.example")
+	sess := handlertest.MugSession(t, in.Store, m, nil)
 	req, _ := http.NewRequest(http.MethodGet, in.URL+"/pay/"+sess.ID+"/embed?origin=https://shop.example", nil)
 	req.Header.Set("Accept-Language", "de-DE")
 	resp, err := http.DefaultClient.Do(req)

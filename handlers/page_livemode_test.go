@@ -3,6 +3,8 @@ package handlers_test
 import (
 	"testing"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/paypage/paypage/store/storetest"
 )
 
@@ -10,7 +12,7 @@ import (
 // where at creation, and a failure event may name where to retry.
 func TestLiveModeCheckoutSendsTheShopperToTheProvider(t *testing.T) {
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		api := newAPIClient(t, srv, srv.Keys.Live)
 		created := api.mustOK("POST", "/v1/checkout/sessions", `{"currency":"eur",
 			"line_items":[{"quantity":1,"price_data":{"unit_amount":900,"product_data":{"name":"Tea"}}}],

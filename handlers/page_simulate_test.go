@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paypage/paypage/handlers/handlertest"
+
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
@@ -67,8 +69,9 @@ func (b shopperBrowser) post(t *testing.T, rawURL string, form url.Values, heade
 // The test panel's outcomes go through the store's transition function and
 // lead to the page that shows them.
 func TestSimulateOutcomes(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
+		srv := handlertest.Start(t, dbURL)
 		for _, tc := range []struct {
 			outcome       string
 			before        *store.Transition
@@ -94,9 +97,9 @@ func TestSimulateOutcomes(t *testing.T) {
 				p.LineItems = []store.LineItemParams{{Quantity: 1, PriceData: &store.PriceData{UnitAmount: &zero,
 					ProductData: &store.ProductData{Name: "Sample"}}}}
 			}
-			sess := createSession(t, srv, false, p)
+			sess := handlertest.CreateSession(t, srv, false, p)
 			if tc.before != nil {
-				transitionTo(t, srv, sess.ID, *tc.before)
+				handlertest.TransitionTo(t, srv, sess.ID, *tc.before)
 			}
 			base := srv.URL + "/pay/" + sess.ID
 			b := visit(t, base)
@@ -122,9 +125,10 @@ func TestSimulateOutcomes(t *testing.T) {
 // A POST that fails any CSRF check is refused with a 403 page and changes
 // nothing; live sessions have no test panel at all.
 func TestSimulateRefusesForgedPosts(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
-		sess := createSession(t, srv, false, store.SessionParams{})
+		srv := handlertest.Start(t, dbURL)
+		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
 		base := srv.URL + "/pay/" + sess.ID
 		b := visit(t, base)
 		succeed := func() url.Values { return url.Values{"outcome": {"succeed"}} }
@@ -160,7 +164,7 @@ func TestSimulateRefusesForgedPosts(t *testing.T) {
 			t.Errorf("unknown outcome: HTTP %d, want 400", resp.StatusCode)
 		}
 
-		live := createSession(t, srv, true, store.SessionParams{})
+		live := handlertest.CreateSession(t, srv, true, store.SessionParams{})
 		if resp := b.post(t, srv.URL+"/pay/"+live.ID+"/simulate", succeed()); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("live session: HTTP %d, want 404", resp.StatusCode)
 		}
@@ -168,7 +172,7 @@ func TestSimulateRefusesForgedPosts(t *testing.T) {
 			t.Error("a live session's page has a test panel")
 		}
 		// A session that moved on meanwhile: back to its page, unchanged.
-		transitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionCancel, Source: "api"})
+		handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionCancel, Source: "api"})
 		resp := b.post(t, base+"/simulate", succeed())
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/pay/"+sess.ID {
 			t.Errorf("canceled session: HTTP %d to %q", resp.StatusCode, resp.Header.Get("Location"))
@@ -180,10 +184,11 @@ func TestSimulateRefusesForgedPosts(t *testing.T) {
 // the cookie (its CSRF token) once; a returning shopper's cookie is read
 // and never rewritten, on any page. Answers without a form set none.
 func TestCookieWrittenOnceAndOnlyForPages(t *testing.T) {
-	srv := startServer(t, storetest.SQLiteURL(t))
-	sess := createSession(t, srv, false, store.SessionParams{})
-	paid := createSession(t, srv, false, store.SessionParams{})
-	transitionTo(t, srv, paid.ID, store.Transition{Action: store.ActionSucceed, Source: "api"})
+	t.Parallel()
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
+	paid := handlertest.CreateSession(t, srv, false, store.SessionParams{})
+	handlertest.TransitionTo(t, srv, paid.ID, store.Transition{Action: store.ActionSucceed, Source: "api"})
 	for _, path := range []string{"/healthz", "/v1/openapi.json", "/pay/" + sess.ID + "/status",
 		"/pay/" + sess.ID + "/embed?origin=http://127.0.0.2:9999"} {
 		if p := getPage(t, srv.URL+path); len(p.resp.Cookies()) != 0 {
@@ -204,10 +209,11 @@ func TestCookieWrittenOnceAndOnlyForPages(t *testing.T) {
 }
 
 func TestRecoverExpiredSession(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
-		srv := startServer(t, dbURL)
-		sess := createSession(t, srv, false, store.SessionParams{})
-		transitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionExpire, Source: "api"})
+		srv := handlertest.Start(t, dbURL)
+		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
+		handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionExpire, Source: "api"})
 		base := srv.URL + "/pay/" + sess.ID
 		b := visit(t, base)
 		resp := b.post(t, base+"/recover", url.Values{})
@@ -231,8 +237,8 @@ func TestRecoverExpiredSession(t *testing.T) {
 		}
 		// Not recoverable: the shopper stays on the session's own page.
 		off := false
-		locked := createSession(t, srv, false, store.SessionParams{RecoveryEnabled: &off})
-		transitionTo(t, srv, locked.ID, store.Transition{Action: store.ActionExpire, Source: "api"})
+		locked := handlertest.CreateSession(t, srv, false, store.SessionParams{RecoveryEnabled: &off})
+		handlertest.TransitionTo(t, srv, locked.ID, store.Transition{Action: store.ActionExpire, Source: "api"})
 		if p := getPage(t, srv.URL+"/pay/"+locked.ID); p.testid("recover").Length() != 0 || !strings.Contains(p.body, "for a new payment link") {
 			t.Error("an expired session without recovery offers it")
 		}

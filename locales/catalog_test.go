@@ -38,6 +38,7 @@ func loadCatalogs(t *testing.T) map[string]catalog.File {
 }
 
 func TestLocaleFilesMatchTable(t *testing.T) {
+	t.Parallel()
 	cats := loadCatalogs(t)
 	if len(cats) < 50 {
 		t.Errorf("%d locale files, SPEC asks for at least 50", len(cats))
@@ -64,6 +65,7 @@ func TestLocaleFilesMatchTable(t *testing.T) {
 }
 
 func TestStripeCheckoutLocalesAreSupported(t *testing.T) {
+	t.Parallel()
 	stripe := strings.Fields("bg cs da de el en en-GB es es-419 et fi fil fr fr-CA hr hu id it ja ko lt lv ms mt nb nl pl pt pt-BR ro ru sk sl sv th tr vi zh zh-HK zh-TW")
 	for _, code := range append(stripe, "ar", "he", "fa", "ur", "hi", "bn", "uk", "ca", "sr", "en-IN") {
 		if !Supported(code) {
@@ -73,6 +75,7 @@ func TestStripeCheckoutLocalesAreSupported(t *testing.T) {
 }
 
 func TestFilesAreCanonicallyFormatted(t *testing.T) {
+	t.Parallel()
 	for _, li := range table {
 		path := filepath.Join("translations", li.code+".json")
 		buf, err := os.ReadFile(path)
@@ -131,6 +134,7 @@ func singularCategories(code string) map[string]bool {
 // not, has an empty text, changes a placeholder, or misses a plural category
 // its CLDR rules need (or carries one they never use).
 func TestCatalogComplete(t *testing.T) {
+	t.Parallel()
 	cats := loadCatalogs(t)
 	en := cats[Default]
 	if len(en) < 80 {
@@ -212,6 +216,7 @@ var untranslatedAllowed = map[string]bool{}
 // sentence of three or more words is never spelled identically in another
 // language. English variants (en-GB, en-IN) are exempt.
 func TestNoUntranslatedSentences(t *testing.T) {
+	t.Parallel()
 	cats := loadCatalogs(t)
 	en := cats[Default]
 	for _, li := range table {
@@ -247,6 +252,7 @@ func TestNoUntranslatedSentences(t *testing.T) {
 // go-i18n with data for all its placeholders and expects no template error
 // and no unfilled value.
 func TestEveryMessageRenders(t *testing.T) {
+	t.Parallel()
 	cats := loadCatalogs(t)
 	data := map[string]any{}
 	for _, m := range cats[Default] {
@@ -288,6 +294,7 @@ func TestEveryMessageRenders(t *testing.T) {
 // TestPrinterServesItsOwnCatalog guards the go-i18n bundle's language
 // matching: For("pt") must not answer in pt-BR, nor zh-HK in zh-TW.
 func TestPrinterServesItsOwnCatalog(t *testing.T) {
+	t.Parallel()
 	cats := loadCatalogs(t)
 	for _, li := range table {
 		p := For(li.code)

@@ -25,6 +25,7 @@ import (
 var cldrJSON = flag.String("cldr-json", "", "directory with CLDR JSON npm packages; regenerates cldr_data.go")
 
 func TestGenerateCLDRData(t *testing.T) {
+	t.Parallel()
 	if *cldrJSON == "" {
 		t.Skip("set -cldr-json to regenerate cldr_data.go from the CLDR JSON release")
 	}

@@ -13,6 +13,7 @@ import (
 // Korean day periods as AM/PM where CLDR 48 has 오전/오후 (we keep CLDR's).
 
 func TestMoneyMatchesCLDR(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		locale   string
@@ -64,6 +65,7 @@ func TestMoneyMatchesCLDR(t *testing.T) {
 }
 
 func TestCurrencyExponentFollowsISO4217(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		code   string
 		exp    int
@@ -82,6 +84,7 @@ func TestCurrencyExponentFollowsISO4217(t *testing.T) {
 }
 
 func TestNumberMatchesCLDR(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		locale string
 		n      int64
@@ -110,6 +113,7 @@ func TestNumberMatchesCLDR(t *testing.T) {
 }
 
 func TestDatesMatchCLDR(t *testing.T) {
+	t.Parallel()
 	afternoon := time.Date(2025, 3, 7, 14, 5, 0, 0, time.UTC)
 	midnight := time.Date(2025, 11, 23, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -145,6 +149,7 @@ func TestDatesMatchCLDR(t *testing.T) {
 }
 
 func TestDatesAreUTCUnlessAZoneIsGiven(t *testing.T) {
+	t.Parallel()
 	tokyo := time.FixedZone("JST", 9*3600)
 	late := time.Date(2025, 3, 7, 23, 30, 0, 0, time.UTC).In(tokyo) // 8 March in Tokyo
 	p := For("en")
@@ -160,6 +165,7 @@ func TestDatesAreUTCUnlessAZoneIsGiven(t *testing.T) {
 }
 
 func TestEveryLocaleFormats(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2025, 3, 7, 14, 5, 0, 0, time.UTC)
 	for _, li := range table {
 		p := For(li.code)

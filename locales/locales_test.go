@@ -11,6 +11,7 @@ import (
 )
 
 func TestRightToLeftLocales(t *testing.T) {
+	t.Parallel()
 	want := []string{"ar", "fa", "he", "ur"}
 	if got := RightToLeft(); !slices.Equal(got, want) {
 		t.Errorf("RightToLeft() = %v, want %v", got, want)
@@ -30,6 +31,7 @@ func TestRightToLeftLocales(t *testing.T) {
 }
 
 func TestAllIsSortedAndNamed(t *testing.T) {
+	t.Parallel()
 	all := All()
 	if len(all) < 55 {
 		t.Errorf("%d locales, want at least 55", len(all))
@@ -61,6 +63,7 @@ func TestAllIsSortedAndNamed(t *testing.T) {
 }
 
 func TestSupported(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]bool{"de": true, "DE": true, "pt-br": true, "zh-TW": true, "de-AT": false, "": false, "auto": false} {
 		if got := Supported(in); got != want {
 			t.Errorf("Supported(%q) = %v, want %v", in, got, want)
@@ -69,6 +72,7 @@ func TestSupported(t *testing.T) {
 }
 
 func TestForFallsBackToEnglish(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{"", "xx", "de-AT", "auto"} {
 		p := For(code)
 		if p == nil || p.Code() != "en" || p.Lang() != "en" || p.Dir() != "ltr" {
@@ -81,6 +85,7 @@ func TestForFallsBackToEnglish(t *testing.T) {
 }
 
 func TestPrinterLang(t *testing.T) {
+	t.Parallel()
 	for code, want := range map[string]string{"pt": "pt-PT", "pt-BR": "pt-BR", "zh": "zh-Hans", "zh-TW": "zh-Hant-TW", "zh-HK": "zh-Hant-HK", "sr": "sr-Cyrl", "de": "de"} {
 		if got := For(code).Lang(); got != want {
 			t.Errorf("For(%q).Lang() = %q, want %q", code, got, want)
@@ -89,6 +94,7 @@ func TestPrinterLang(t *testing.T) {
 }
 
 func TestMessages(t *testing.T) {
+	t.Parallel()
 	en, de := For("en"), For("de")
 	tests := []struct {
 		name, got, want string
@@ -113,6 +119,7 @@ func TestMessages(t *testing.T) {
 // TestPluralFormsFollowCLDR proves N picks forms by each language's CLDR
 // rules rather than English's.
 func TestPluralFormsFollowCLDR(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		locale string
 		count  int
@@ -136,6 +143,7 @@ func TestPluralFormsFollowCLDR(t *testing.T) {
 }
 
 func TestPrintersAreSafeForConcurrentUse(t *testing.T) {
+	t.Parallel()
 	var wg sync.WaitGroup
 	for _, l := range All() {
 		wg.Add(1)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestNegotiateFollowsSpecOrder(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name                                      string
 		explicit, session, accept, merchant, want string
@@ -35,6 +36,7 @@ func TestNegotiateFollowsSpecOrder(t *testing.T) {
 }
 
 func TestNegotiateMatchesTags(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"de-AT", "de"},
 		{"de-CH", "de"},
@@ -78,6 +80,7 @@ func TestNegotiateMatchesTags(t *testing.T) {
 }
 
 func TestNegotiateAcceptLanguage(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, header, want string }{
 		{"first preference", "fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5", "fr"},
 		{"q-values outrank order", "de;q=0.2, ja;q=0.9", "ja"},
@@ -104,6 +107,7 @@ func TestNegotiateAcceptLanguage(t *testing.T) {
 }
 
 func TestNegotiateReturnsOnlySupportedCodes(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{"en-US", "de-AT", "yue", "zh-Hans-HK", "und", "i-klingon", "x-private", "sr-Latn-RS", "ca-ES-valencia"} {
 		if got := Negotiate(in, "", in, in); !Supported(got) {
 			t.Errorf("Negotiate(%q) = %q, not a supported code", in, got)

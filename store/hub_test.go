@@ -22,6 +22,7 @@ func received(ch <-chan struct{}, d time.Duration) bool {
 }
 
 func TestHubCoalescesSignalsAndNeverBlocks(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t, storetest.SQLiteURL(t))
 	h := store.NewHub(s, nil)
 	defer h.Close()
@@ -65,6 +66,7 @@ func TestHubCoalescesSignalsAndNeverBlocks(t *testing.T) {
 }
 
 func TestHubCloseEndsSubscriptions(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t, storetest.SQLiteURL(t))
 	h := store.NewHub(s, nil)
 	ch, cancel := h.Subscribe("cs_a")
@@ -83,6 +85,7 @@ func TestHubCloseEndsSubscriptions(t *testing.T) {
 }
 
 func TestHubSignalsThisProcessChangesOnEachEngine(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		h := store.NewHub(s, nil)
@@ -168,6 +171,7 @@ func killListeners(t *testing.T, s *store.Store) int {
 }
 
 func TestHubBringsOtherInstancesChangesOnPostgres(t *testing.T) {
+	t.Parallel()
 	url := storetest.PostgresURL(t)
 	a, _ := newStore(t, url) // the instance where changes are made
 	b, _ := newStore(t, url) // the instance whose watchers must hear of them
@@ -229,6 +233,7 @@ func TestHubBringsOtherInstancesChangesOnPostgres(t *testing.T) {
 }
 
 func TestHubListenFailsWhenTheDatabaseCannotBeReached(t *testing.T) {
+	t.Parallel()
 	s, _ := newStore(t, storetest.PostgresURL(t))
 	h := store.NewHub(s, nil)
 	g := newGate()

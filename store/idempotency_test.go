@@ -10,6 +10,7 @@ import (
 )
 
 func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -76,6 +77,7 @@ func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 }
 
 func TestPruneIdempotencyForgetsKeysAfter24Hours(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -107,6 +109,7 @@ func TestPruneIdempotencyForgetsKeysAfter24Hours(t *testing.T) {
 }
 
 func TestConcurrentRequestsWithOneIdempotencyKeyLetExactlyOneThrough(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		setup func(t *testing.T, s *store.Store, c *clock, merchantID string)
@@ -151,6 +154,7 @@ func TestConcurrentRequestsWithOneIdempotencyKeyLetExactlyOneThrough(t *testing.
 }
 
 func TestUnfinishedIdempotencyClaimIsTakenOverAfterItsTimeout(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -174,6 +178,7 @@ func TestUnfinishedIdempotencyClaimIsTakenOverAfterItsTimeout(t *testing.T) {
 }
 
 func TestCreateSessionWithAKeyAlreadyUsedReturnsThatSession(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestAuthenticateResolvesAKeyToItsMerchantAndMode(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		a, aKeys := newMerchant(t, s, nil)
@@ -64,6 +65,7 @@ func TestAuthenticateResolvesAKeyToItsMerchantAndMode(t *testing.T) {
 }
 
 func TestCreateMerchantStoresOnlyKeyHashes(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, keys := newMerchant(t, s, nil)
@@ -89,6 +91,7 @@ func TestCreateMerchantStoresOnlyKeyHashes(t *testing.T) {
 }
 
 func TestCanonicalOriginIsWhatBrowsersSend(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in, want string
 		ok       bool
@@ -125,6 +128,7 @@ func TestCanonicalOriginIsWhatBrowsersSend(t *testing.T) {
 }
 
 func TestMerchantOriginsAreStoredAsBrowsersSendThem(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m := &store.Merchant{Name: "Shop", AllowedOrigins: store.StringList{"HTTPS://Shop.Example:443/", "http://127.0.0.2:8081"}}

@@ -21,6 +21,7 @@ func ids(list []*store.Session) []string {
 }
 
 func TestMerchantSessionHidesOtherMerchantsAndModesLikeUnknownIDs(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		a, _ := newMerchant(t, s, nil)
@@ -71,6 +72,7 @@ func TestMerchantSessionHidesOtherMerchantsAndModesLikeUnknownIDs(t *testing.T) 
 }
 
 func TestListSessionsShowsOnlyTheCallersMerchantAndMode(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		a, _ := newMerchant(t, s, nil)
@@ -108,6 +110,7 @@ func TestListSessionsShowsOnlyTheCallersMerchantAndMode(t *testing.T) {
 }
 
 func TestListSessionsPaginatesNewestFirst(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -216,6 +219,7 @@ func TestListSessionsPaginatesNewestFirst(t *testing.T) {
 }
 
 func TestListSessionsFilters(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -281,6 +285,7 @@ func TestListSessionsFilters(t *testing.T) {
 }
 
 func TestLineItemsPaginateInOrder(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -344,6 +349,7 @@ func TestLineItemsPaginateInOrder(t *testing.T) {
 }
 
 func TestSessionOfUnknownIDIsNotFound(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		sess, err := s.Session(t.Context(), "cs_test_unknown")

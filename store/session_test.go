@@ -83,6 +83,7 @@ var idemKeys atomic.Int64
 var neverSet = []string{"LineItems[].ProductID", "LineItems[].PriceID", "LineItems[].AmountDiscount"}
 
 func TestSessionPersistsEveryField(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil) // recovery comes from the session's own setting
@@ -203,6 +204,7 @@ var sessionIDPattern = map[bool]*regexp.Regexp{
 }
 
 func TestCreateSessionAppliesDefaultsAndReturnsWhatIsStored(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, func(m *store.Merchant) { m.RecoveryEnabled = true })
@@ -246,6 +248,7 @@ func TestCreateSessionAppliesDefaultsAndReturnsWhatIsStored(t *testing.T) {
 }
 
 func TestCreateSessionComputesTotalsFromLineItemsAndFees(t *testing.T) {
+	t.Parallel()
 	type totals struct {
 		Subtotal, Tax, Shipping, Discount, Total int64
 		PaymentStatus                            string
@@ -348,6 +351,7 @@ func metadataKeys(n int) map[string]string {
 }
 
 func TestCreateSessionRefusesInvalidInputAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil) // redirect hosts: shop.example
@@ -495,6 +499,7 @@ func TestCreateSessionRefusesInvalidInputAndStoresNothing(t *testing.T) {
 }
 
 func TestCreateSessionAcceptsBoundaryValues(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		hosts, _ := newMerchant(t, s, nil)

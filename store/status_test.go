@@ -73,6 +73,7 @@ var timestamps = map[store.Action][]string{
 }
 
 func TestTransitionFollowsTheStateMachine(t *testing.T) {
+	t.Parallel()
 	actions := []store.Transition{process, succeed, fail, expire, cancel, refund(1)}
 	// The whole machine: what each action does from each state.
 	machine := map[string][6]string{
@@ -177,6 +178,7 @@ func TestTransitionFollowsTheStateMachine(t *testing.T) {
 }
 
 func TestTransitionRecordsWhatThePaymentProviderSaid(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -216,6 +218,7 @@ func TestTransitionRecordsWhatThePaymentProviderSaid(t *testing.T) {
 }
 
 func TestTransitionRefusesBadRefundsAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -248,6 +251,7 @@ func TestTransitionRefusesBadRefundsAndChangesNothing(t *testing.T) {
 }
 
 func TestRefundsOnlyMoveMoneyWhenTheySucceed(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -285,6 +289,7 @@ func TestRefundsOnlyMoveMoneyWhenTheySucceed(t *testing.T) {
 }
 
 func TestTransitionIsRefusedForAStaleVersionOrUnknownSession(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -322,6 +327,7 @@ func race(n int, fn func() error) []error {
 }
 
 func TestConcurrentTransitionsHaveExactlyOneWinner(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		start startState
@@ -375,6 +381,7 @@ func TestConcurrentTransitionsHaveExactlyOneWinner(t *testing.T) {
 }
 
 func TestConcurrentPartialRefundsAreAllApplied(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -402,6 +409,7 @@ func TestConcurrentPartialRefundsAreAllApplied(t *testing.T) {
 }
 
 func TestDuplicateEventIsRefusedAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -457,6 +465,7 @@ func TestDuplicateEventIsRefusedAndChangesNothing(t *testing.T) {
 }
 
 func TestSessionExpiresAtTheExactInstant(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -520,6 +529,7 @@ func TestSessionExpiresAtTheExactInstant(t *testing.T) {
 }
 
 func TestTransitionsOnAnEffectivelyExpiredSessionAreRefused(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -556,6 +566,7 @@ func TestTransitionsOnAnEffectivelyExpiredSessionAreRefused(t *testing.T) {
 }
 
 func TestSweepExpiredPersistsExpiryThroughTransition(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -613,6 +624,7 @@ func TestSweepExpiredPersistsExpiryThroughTransition(t *testing.T) {
 }
 
 func TestRecoverStartsAChildOfAnExpiredSession(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, c := newStore(t, url)
 		allows, _ := newMerchant(t, s, func(m *store.Merchant) { m.RecoveryEnabled = true })
@@ -694,6 +706,7 @@ func TestRecoverStartsAChildOfAnExpiredSession(t *testing.T) {
 }
 
 func TestTransitionRefusesUnsafeNextActions(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -728,6 +741,7 @@ func TestTransitionRefusesUnsafeNextActions(t *testing.T) {
 }
 
 func TestConcurrentRecoveriesLeadToOneChild(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, func(m *store.Merchant) { m.RecoveryEnabled = true })
@@ -760,6 +774,7 @@ func TestConcurrentRecoveriesLeadToOneChild(t *testing.T) {
 }
 
 func TestEventIDsAreScopedToTheMode(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)
@@ -778,6 +793,7 @@ func TestEventIDsAreScopedToTheMode(t *testing.T) {
 }
 
 func TestNextActionSetAtCreationAndReplacedByTheProvider(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url)
 		m, _ := newMerchant(t, s, nil)

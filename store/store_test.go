@@ -8,6 +8,7 @@ import (
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		s, _ := newStore(t, url) // migrated once
 		m, _ := newMerchant(t, s, nil)
@@ -29,6 +30,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 }
 
 func TestMigrateIsSafeForInstancesStartingAtOnce(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, url string) {
 		stores := make([]*store.Store, 4)
 		for i := range stores {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestContrastMatchesWCAG(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		a, b string
 		want float64
@@ -29,6 +30,7 @@ func TestContrastMatchesWCAG(t *testing.T) {
 }
 
 func TestOnColorPicksTheMoreReadableText(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ bg, want string }{
 		{"#ffcc00", inkDark},
 		{"#ffffff", inkDark},
@@ -46,6 +48,7 @@ func TestOnColorPicksTheMoreReadableText(t *testing.T) {
 // pages use must reach WCAG AA: 4.5:1 for text, 3:1 for focus rings and
 // button edges.
 func TestPaletteContrastForAnyMerchantColours(t *testing.T) {
+	t.Parallel()
 	var colours []string
 	for r := 0; r < 256; r += 51 {
 		for g := 0; g < 256; g += 51 {
@@ -85,6 +88,7 @@ var cssValue = regexp.MustCompile(`--[a-z-]+:([^;]*);`)
 // Merchant values reach the style sheet only as validated colours or as
 // entries of the fixed tables: anything else falls back to the defaults.
 func TestStyleNeverCarriesMerchantText(t *testing.T) {
+	t.Parallel()
 	evil := []string{
 		`red;}body{background:url(https://evil.example/x)}`,
 		`#12345g`, `#1234567`, `</style><script>alert(1)</script>`, `expression(alert(1))`, `#abc`,
@@ -121,6 +125,7 @@ func isFixedValue(v string) bool {
 }
 
 func TestStyleAppliesTheMerchantChoices(t *testing.T) {
+	t.Parallel()
 	s := NewStyle(Appearance{BrandColor: "#FFCC00", ButtonColor: "#1d6f42", BackgroundColor: "#fbf7f2",
 		BorderStyle: "pill", FontFamily: "serif", Theme: "light"})
 	css := s.CSS()

@@ -58,6 +58,7 @@ func testids(doc *goquery.Document) map[string]int {
 // attributes with the stored values, one <h1>, and only the actions that
 // state allows.
 func TestCheckoutEveryState(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		state         State
 		status, pay   string
@@ -154,6 +155,7 @@ func TestCheckoutEveryState(t *testing.T) {
 }
 
 func TestFailureShowsItsReason(t *testing.T) {
+	t.Parallel()
 	v := baseView()
 	v.PaymentStatus, v.FailureReason = "failed", "insufficient_funds"
 	text := render(t, "en", Checkout(v)).Find(`[data-testid="status"]`).Text()
@@ -169,6 +171,7 @@ func TestFailureShowsItsReason(t *testing.T) {
 
 // Amounts use the currency's ISO 4217 exponent through the locale printer.
 func TestMoneyUsesTheCurrencyExponent(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		currency string
 		total    int64
@@ -188,6 +191,7 @@ func TestMoneyUsesTheCurrencyExponent(t *testing.T) {
 }
 
 func TestCountdownOnlyInTheLastFiveMinutes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		left      time.Duration
 		countdown bool
@@ -222,6 +226,7 @@ func TestCountdownOnlyInTheLastFiveMinutes(t *testing.T) {
 
 // The return pages never contradict the stored state.
 func TestReturnPagesFollowTheStoredState(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, ret, status, pay string
 		hosted                 bool
@@ -274,6 +279,7 @@ func TestReturnPagesFollowTheStoredState(t *testing.T) {
 }
 
 func TestWaitingPagesRefresh(t *testing.T) {
+	t.Parallel()
 	v := baseView()
 	v.Return, v.Status, v.PaymentStatus = ReturnPending, "processing", "pending"
 	doc := render(t, "en", Checkout(v))
@@ -287,6 +293,7 @@ func TestWaitingPagesRefresh(t *testing.T) {
 
 // Merchant text is escaped wherever it appears: text, attributes, URLs.
 func TestMerchantTextIsEscaped(t *testing.T) {
+	t.Parallel()
 	const x = `<script>alert(1)</script>"'><img src=x onerror=alert(1)>`
 	v := baseView()
 	v.Merchant, v.CustomerEmail, v.Reference = x, x, x
@@ -319,6 +326,7 @@ func TestMerchantTextIsEscaped(t *testing.T) {
 }
 
 func TestLayoutCarriesLocaleNonceAndIntegrity(t *testing.T) {
+	t.Parallel()
 	doc := render(t, "ar", Checkout(baseView()))
 	html := doc.Find("html")
 	if html.AttrOr("lang", "") != "ar" || html.AttrOr("dir", "") != "rtl" {
@@ -341,6 +349,7 @@ func TestLayoutCarriesLocaleNonceAndIntegrity(t *testing.T) {
 }
 
 func TestErrorPages(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		status int
 		title  string

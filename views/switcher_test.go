@@ -16,6 +16,7 @@ import (
 // POST form with the CSRF token, a visible label, every locale under its
 // native name and language, the current one selected.
 func TestLocaleSwitcherOnEveryLayoutPage(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]templ.Component{
 		"checkout":      Checkout(baseView()),
 		"404":           ErrorPage(ErrorView{Status: 404}),
@@ -53,6 +54,7 @@ func TestLocaleSwitcherOnEveryLayoutPage(t *testing.T) {
 // Where there is no page of ours to come back to, the form says so by
 // carrying no return path.
 func TestLocaleSwitcherWithoutReturn(t *testing.T) {
+	t.Parallel()
 	ctx := WithRequest(context.Background(), Request{Printer: locales.For("de"), CSRF: func() string { return "t" }})
 	var buf bytes.Buffer
 	if err := ErrorPage(ErrorView{Status: 404}).Render(ctx, &buf); err != nil {
@@ -67,6 +69,7 @@ func TestLocaleSwitcherWithoutReturn(t *testing.T) {
 // The CSRF token, and with it the shopper's cookie, is asked for only by a
 // page that renders a form: never by the embed.
 func TestLocaleSwitcherTokenNeverAskedByTheEmbed(t *testing.T) {
+	t.Parallel()
 	ctx := WithRequest(context.Background(), Request{Printer: locales.For("en"),
 		CSRF: func() string { t.Error("the embed asked for a CSRF token"); return "" }})
 	if err := Embed(EmbedView{Checkout: baseView(), Origin: "https://shop.example"}).Render(ctx, new(bytes.Buffer)); err != nil {
@@ -76,6 +79,7 @@ func TestLocaleSwitcherTokenNeverAskedByTheEmbed(t *testing.T) {
 
 // The invalid-language and bad-field pages name what was refused.
 func TestLocaleBadRequestPagesNameTheField(t *testing.T) {
+	t.Parallel()
 	de := locales.For("de")
 	for _, tc := range []struct {
 		v    ErrorView

@@ -67,6 +67,7 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestCLIContract(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		if _, err := paypage(t, "migrate", "--database-url", dbURL); err != nil {
 			t.Fatalf("migrate: %v", err)
@@ -168,6 +169,7 @@ func TestCLIContract(t *testing.T) {
 }
 
 func TestCLIRefusesUnknownCommands(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{}, {"frobnicate"}, {"merchant", "delete"}, {"serve", "--bogus"}, {"merchant", "create"}} {
 		if _, err := paypage(t, args...); err == nil || !strings.Contains(err.Error(), "exit status 2") {
 			t.Errorf("paypage %v: want a usage error (exit 2), got %v", args, err)

@@ -1,4 +1,5 @@
-// Package browsertest finds a real browser for the tests that drive one.
+// Package browsertest gives the tests that drive a real browser one headless
+// Chromium per test binary, and the helpers to look at pages with it.
 package browsertest
 
 import (
@@ -35,7 +36,13 @@ func Chromium(t testing.TB) string {
 
 func unavailable(t testing.TB, reason string) {
 	t.Helper()
-	msg := "Chromium unavailable: " + reason
+	unavailableTest(t, "Chromium unavailable: "+reason)
+}
+
+// unavailableTest skips t for a missing part, or fails it when
+// PAYPAGE_REQUIRE_ALL=1.
+func unavailableTest(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv("PAYPAGE_REQUIRE_ALL") == "1" {
 		t.Fatal(msg)
 	} else {

@@ -108,18 +108,23 @@ func Engines(t testing.TB) []Engine {
 
 // EachEngine runs fn in one subtest per engine, named "sqlite" and
 // "postgres", each with a fresh database. Only the postgres subtest is
-// skipped when PostgreSQL is unavailable.
+// skipped when PostgreSQL is unavailable. The two run in parallel (with
+// the other parallel tests), so fn must not rely on the calling test's
+// deferred calls: use t.Cleanup, which waits for the subtests.
 func EachEngine(t *testing.T, fn func(t *testing.T, url string)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteURL(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, PostgresURL(t)) })
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); fn(t, SQLiteURL(t)) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); fn(t, PostgresURL(t)) })
 }
 
-// Main runs the tests, reports which engines they ran on, stops the
-// throwaway cluster if this binary started one, and exits with the tests'
-// exit code.
-func Main(m *testing.M) {
+// Main runs the tests, runs the given cleanups (a shared browser, say),
+// reports which engines they ran on, stops the throwaway cluster if this
+// binary started one, and exits with the tests' exit code.
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
 
 	state.Lock()
 	srv := state.server

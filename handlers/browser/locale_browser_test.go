@@ -1,4 +1,4 @@
-package handlers_test
+package browser_test
 
 import (
 	"context"
@@ -16,16 +16,18 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	bt "github.com/paypage/paypage/handlers/browsertest"
+	"github.com/paypage/paypage/handlers/handlertest"
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
 
 // localeSession is a session with enough on it to show a layout: items, a
 // recurring price, fees, a discount and tax.
-func localeSession(t *testing.T, srv *testServer, locale string) *store.Session {
+func localeSession(t *testing.T, srv *handlertest.Server, locale string) *store.Session {
 	t.Helper()
 	unit, club := int64(123456), int64(2400)
-	return createSession(t, srv, false, store.SessionParams{Locale: locale, ClientReferenceID: "A-1042",
+	return handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: locale, ClientReferenceID: "A-1042",
 		LineItems: []store.LineItemParams{
 			{Quantity: 2, PriceData: &store.PriceData{UnitAmount: &unit, ProductData: &store.ProductData{Name: "Mug", Description: "Stoneware"}}},
 			{Quantity: 1, PriceData: &store.PriceData{UnitAmount: &club, ProductData: &store.ProductData{Name: "Tea club"},
@@ -67,7 +69,7 @@ func fontsFor(t *testing.T, ctx context.Context, sel string) []*css.PlatformFont
 	if _, err := chromedp.Call(ctx, css.Enable, struct{}{}); err != nil {
 		t.Fatal(err)
 	}
-	nodes, err := chromedp.Run(withTimeout(t, ctx, 10*time.Second), chromedp.Nodes(chromedp.CSS(sel)))
+	nodes, err := chromedp.Run(bt.WithTimeout(t, ctx, 10*time.Second), chromedp.Nodes(chromedp.CSS(sel)))
 	if err != nil || len(nodes) == 0 {
 		t.Fatalf("%s: %v", sel, err)
 	}
@@ -82,8 +84,9 @@ func fontsFor(t *testing.T, ctx context.Context, sel string) []*css.PlatformFont
 // people to look at, drawn in fonts that have the script's glyphs (no
 // boxes), laid out right to left for Arabic, and accessible.
 func TestBrowserLocaleArabicAndJapanese(t *testing.T) {
-	b := newBrowser(t)
-	srv := startServer(t, storetest.SQLiteURL(t))
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	for _, tc := range []struct {
 		lang, dir string
 		script    *regexp.Regexp
@@ -95,10 +98,11 @@ func TestBrowserLocaleArabicAndJapanese(t *testing.T) {
 		sess := localeSession(t, srv, tc.lang)
 		for _, w := range widths {
 			t.Run(fmt.Sprintf("%s/%d", tc.lang, w), func(t *testing.T) {
-				ctx := b.tab(t, w)
-				open(t, ctx, srv.URL+"/pay/"+sess.ID)
-				screenshot(t, ctx, fmt.Sprintf("locale-%s-%d", tc.lang, w))
-				got := eval[[]string](t, ctx, `[document.documentElement.lang, document.documentElement.dir, getComputedStyle(document.body).direction]`)
+				t.Parallel()
+				ctx := b.Tab(t, w)
+				bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
+				bt.Screenshot(t, ctx, fmt.Sprintf("locale-%s-%d", tc.lang, w))
+				got := bt.Eval[[]string](t, ctx, `[document.documentElement.lang, document.documentElement.dir, getComputedStyle(document.body).direction]`)
 				if got[0] != tc.lang || got[1] != tc.dir || got[2] != tc.dir {
 					t.Errorf("lang, dir, direction: %v", got)
 				}
@@ -106,7 +110,7 @@ func TestBrowserLocaleArabicAndJapanese(t *testing.T) {
 				// fonts draw no more glyphs than there are other characters
 				// (spaces, digits, punctuation), or there are boxes.
 				for _, sel := range []string{`[data-testid="status"] .banner-title`, ".totals .total dt", `label[for="locale-select"]`} {
-					text := eval[string](t, ctx, `document.querySelector(`+jsString(sel)+`).textContent.trim()`)
+					text := bt.Eval[string](t, ctx, `document.querySelector(`+jsString(sel)+`).textContent.trim()`)
 					other := len([]rune(text)) - len(tc.script.FindAllString(text, -1))
 					var inScript, elsewhere float64
 					for _, f := range fontsFor(t, ctx, sel) {
@@ -124,7 +128,7 @@ func TestBrowserLocaleArabicAndJapanese(t *testing.T) {
 				// (left in Arabic), the status banner's accent at its start
 				// (right), and on a laptop the summary is the first column
 				// (right).
-				mirrored := eval[[]bool](t, ctx, `(function () {
+				mirrored := bt.Eval[[]bool](t, ctx, `(function () {
 					var r = function (s) { return document.querySelector(s).getBoundingClientRect(); };
 					var item = r(".item-name"), amount = r(".item-amount");
 					var banner = getComputedStyle(document.querySelector(".banner"));
@@ -138,11 +142,11 @@ func TestBrowserLocaleArabicAndJapanese(t *testing.T) {
 					t.Errorf("dir=%s: amount left of name %v, banner accent right %v, summary right of payment %v",
 						tc.dir, mirrored[0], mirrored[1], mirrored[2])
 				}
-				if overflow := eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); overflow > 0 {
+				if overflow := bt.Eval[int](t, ctx, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); overflow > 0 {
 					t.Errorf("the page is %d px wider than the viewport", overflow)
 				}
-				checkClean(t, ctx)
-				b.checkAccessible(t, ctx)
+				bt.CheckClean(t, ctx)
+				b.CheckAccessible(t, ctx)
 			})
 		}
 	}
@@ -153,22 +157,23 @@ func TestBrowserLocaleArabicAndJapanese(t *testing.T) {
 // German on the return pages and the 404 page, over a Japanese session
 // locale and a French Accept-Language.
 func TestBrowserLocaleSwitcherChoiceSticks(t *testing.T) {
-	b := newBrowser(t)
-	srv := startServer(t, storetest.SQLiteURL(t))
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	sess := localeSession(t, srv, "")
 	ja := localeSession(t, srv, "ja")
-	ctx := b.tab(t, 360)
+	ctx := b.Tab(t, 360)
 	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatal(err)
 	}
-	lang := func() string { return eval[string](t, ctx, `document.documentElement.lang`) }
+	lang := func() string { return bt.Eval[string](t, ctx, `document.documentElement.lang`) }
 	page := srv.URL + "/pay/" + sess.ID
 
-	open(t, ctx, page)
+	bt.Open(t, ctx, page)
 	if got := lang(); got != "en" {
 		t.Fatalf("before choosing, the page is in %q", got)
 	}
-	if err := chromedp.Do(withTimeout(t, ctx, 10*time.Second),
+	if err := chromedp.Do(bt.WithTimeout(t, ctx, 10*time.Second),
 		chromedp.Focus(chromedp.CSS("#locale-select")),
 		chromedp.SetValue(chromedp.CSS("#locale-select"), "de"),
 		chromedp.Focus(chromedp.CSS(`[data-testid="locale-switcher"] button`)),
@@ -176,16 +181,16 @@ func TestBrowserLocaleSwitcherChoiceSticks(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, `html[lang="de"] main`, 10*time.Second)
+	bt.WaitFor(t, ctx, `html[lang="de"] main`, 10*time.Second)
 	if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != page {
 		t.Errorf("after choosing, the browser is at %s, want %s", loc, page)
 	}
-	screenshot(t, ctx, "locale-switcher-de-360")
-	if sel := eval[string](t, ctx, `document.querySelector("#locale-select").value`); sel != "de" {
+	bt.Screenshot(t, ctx, "locale-switcher-de-360")
+	if sel := bt.Eval[string](t, ctx, `document.querySelector("#locale-select").value`); sel != "de" {
 		t.Errorf("the switcher shows %q, want de", sel)
 	}
 	for _, path := range []string{"/success", "/pending", "/cancel"} {
-		open(t, ctx, page+path)
+		bt.Open(t, ctx, page+path)
 		if got := lang(); got != "de" {
 			t.Errorf("%s: lang %q after choosing Deutsch", path, got)
 		}
@@ -200,7 +205,7 @@ func TestBrowserLocaleSwitcherChoiceSticks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/pay/" + ja.ID, "/pay/" + ja.ID + "/success", "/pay/cs_test_nope"} {
-		open(t, ctx, srv.URL+path)
+		bt.Open(t, ctx, srv.URL+path)
 		if got := lang(); got != "de" {
 			t.Errorf("%s (session ja, browser fr): lang %q, want the choice de", path, got)
 		}

@@ -1,28 +1,31 @@
-package handlers_test
+package handlertest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/paypage/paypage/store"
 )
 
-// pageCase is one page the tests look at: a session in some state, at a
+// PageCase is one page the tests look at: a session in some state, at a
 // path, with the state its <main> must report.
-type pageCase struct {
-	name           string
-	path           string
-	status         string // data-status the page must carry ("error" for error pages)
-	payment        string // data-payment-status, when status is not "error"
-	httpStatus     int
-	settledReturns bool // a return page that counts down to the merchant
+type PageCase struct {
+	Name           string
+	Path           string
+	Status         string // data-status the page must carry ("error" for error pages)
+	Payment        string // data-payment-status, when status is not "error"
+	HTTPStatus     int
+	SettledReturns bool // a return page that counts down to the merchant
 }
 
-// seedPages creates the demo merchant with a session in every state (the
+// SeedPages creates the demo merchant with a session in every state (the
 // same as `paypage demo`), plus the states and appearances the demo does
 // not show, and lists every page to look at.
-func seedPages(t *testing.T, srv *testServer) []pageCase {
+func SeedPages(t testing.TB, srv *Server) []PageCase {
 	t.Helper()
 	ctx := context.Background()
 	st := srv.Store
@@ -30,14 +33,14 @@ func seedPages(t *testing.T, srv *testServer) []pageCase {
 	if err != nil {
 		t.Fatalf("seed demo: %v", err)
 	}
-	var cases []pageCase
+	var cases []PageCase
 	add := func(name, id, suffix string) {
 		sess, err := st.Session(ctx, id)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		cases = append(cases, pageCase{name: name, path: "/pay/" + id + suffix, status: sess.Status,
-			payment: sess.PaymentStatus, httpStatus: 200})
+		cases = append(cases, PageCase{Name: name, Path: "/pay/" + id + suffix, Status: sess.Status,
+			Payment: sess.PaymentStatus, HTTPStatus: 200})
 	}
 	names := map[string]string{
 		"open, unpaid (EUR)": "open-eur", "open, unpaid (JPY, no minor units)": "open-jpy",
@@ -50,7 +53,7 @@ func seedPages(t *testing.T, srv *testServer) []pageCase {
 	for _, s := range demo.Sessions {
 		name, ok := names[s.Label]
 		if !ok {
-			t.Fatalf("demo session %q has no page case; add it to seedPages", s.Label)
+			t.Fatalf("demo session %q has no page case; add it to SeedPages", s.Label)
 		}
 		byName[name] = s.ID
 		add(name, s.ID, "")
@@ -120,7 +123,7 @@ func seedPages(t *testing.T, srv *testServer) []pageCase {
 	add("recovered-child", child.ID, "")
 
 	add("return-success-paid", byName["paid"], "/success")
-	cases[len(cases)-1].settledReturns = true
+	cases[len(cases)-1].SettledReturns = true
 	add("return-success-unpaid", byName["open-eur"], "/success")
 	add("return-cancel-open", byName["open-eur"], "/cancel")
 	add("return-cancel-paid", byName["paid"], "/cancel")
@@ -128,13 +131,13 @@ func seedPages(t *testing.T, srv *testServer) []pageCase {
 	add("return-pending-failed", byName["failed"], "/pending")
 	add("return-pending-hosted", hosted.ID, "/pending")
 
-	cases = append(cases, pageCase{name: "not-found", path: "/pay/cs_test_doesnotexist", status: "error", httpStatus: 404})
+	cases = append(cases, PageCase{Name: "not-found", Path: "/pay/cs_test_doesnotexist", Status: "error", HTTPStatus: 404})
 	return cases
 }
 
-// createSession creates a session of the test merchant: p as given, with
+// CreateSession creates a session of the test merchant: p as given, with
 // one line item and a cancel URL when p has none.
-func createSession(t *testing.T, srv *testServer, live bool, p store.SessionParams) *store.Session {
+func CreateSession(t testing.TB, srv *Server, live bool, p store.SessionParams) *store.Session {
 	t.Helper()
 	if p.Currency == "" {
 		p.Currency = "eur"
@@ -154,11 +157,63 @@ func createSession(t *testing.T, srv *testServer, live bool, p store.SessionPara
 	return sess
 }
 
-func transitionTo(t *testing.T, srv *testServer, id string, tr store.Transition) *store.Session {
+// TransitionTo applies tr to session id, failing t when it is refused.
+func TransitionTo(t testing.TB, srv *Server, id string, tr store.Transition) *store.Session {
 	t.Helper()
 	sess, err := srv.Store.Transition(context.Background(), id, tr)
 	if err != nil {
 		t.Fatalf("transition %s: %v", tr.Action, err)
 	}
 	return sess
+}
+
+// Merchant creates a merchant allowed to embed from origins.
+func Merchant(t testing.TB, st *store.Store, origins ...string) (*store.Merchant, store.Keys) {
+	t.Helper()
+	m := &store.Merchant{Name: "Live Shop", AllowedOrigins: store.StringList(origins)}
+	keys, err := st.CreateMerchant(context.Background(), m)
+	if err != nil {
+		t.Fatalf("create merchant: %v", err)
+	}
+	return m, keys
+}
+
+// MugSession creates an open test-mode session of 2 × 12.50 EUR for m,
+// with p edited by edit first when it is not nil.
+func MugSession(t testing.TB, st *store.Store, m *store.Merchant, edit func(*store.SessionParams)) *store.Session {
+	t.Helper()
+	unit := int64(1250)
+	p := &store.SessionParams{Currency: "eur", CancelURL: "https://shop.example/cart",
+		SuccessURL: "https://shop.example/ok", CustomerDetails: &store.Customer{Email: "shopper@example.com"},
+		Metadata: store.Metadata{"order": "secret-order-42"},
+		LineItems: []store.LineItemParams{{Quantity: 2, PriceData: &store.PriceData{UnitAmount: &unit,
+			ProductData: &store.ProductData{Name: "Mug"}}}}}
+	if edit != nil {
+		edit(p)
+	}
+	sess, err := st.CreateSession(context.Background(), m, false, p)
+	if err != nil {
+		t.Fatalf("create session: %v", err)
+	}
+	return sess
+}
+
+// PostEvent sends a payment event with the secret key and decodes the
+// JSON answer.
+func (in *Instance) PostEvent(t testing.TB, key string, body map[string]any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, in.URL+"/v1/payment_events", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("post event: %v", err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("post event: %d, not JSON: %v", resp.StatusCode, err)
+	}
+	return resp.StatusCode, out
 }
