@@ -89,6 +89,8 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Get("/checkout/sessions/:id/line_items", h.apiListLineItems)
 	api.Post("/checkout/sessions/:id/expire", h.idempotent(h.apiExpireSession))
 	api.Post("/payment_events", h.idempotent(h.paymentEvent))
+	api.Get("/account", h.apiGetAccount)
+	api.Post("/account", h.idempotent(h.apiUpdateAccount))
 
 	app.Get("/static/:file", h.staticAsset)
 

@@ -159,8 +159,11 @@ func (h *handler) signedPaymentEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !signatureMatches(m.WebhookSecret, ts, c.Body(), sigs) {
+	if !signatureMatches(m.WebhookSecrets(h.store.Now()), ts, c.Body(), sigs) {
 		return h.authFailed(c, noMatch)
+	}
+	if m.Disabled() {
+		return h.authFailed(c, errUnauthorizedEvent("This session's merchant is disabled: its webhook secret is refused."))
 	}
 	if ok, wait := h.limiter.allow("webhook:" + m.ID); !ok {
 		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
@@ -220,19 +223,22 @@ func checkTimestamp(ts int64, now time.Time) error {
 }
 
 // signatureMatches compares, in constant time, every signature offered with
-// HMAC-SHA256(secret, "<t>.<body>").
-func signatureMatches(secret string, ts int64, body []byte, sigs [][]byte) bool {
-	if secret == "" {
-		return false
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(strconv.FormatInt(ts, 10)))
-	mac.Write([]byte("."))
-	mac.Write(body)
-	want := mac.Sum(nil)
+// HMAC-SHA256(secret, "<t>.<body>") for each secret the merchant accepts
+// now (two during a roll's overlap).
+func signatureMatches(secrets []string, ts int64, body []byte, sigs [][]byte) bool {
 	ok := false
-	for _, sig := range sigs {
-		ok = hmac.Equal(sig, want) || ok // no early exit: the time says nothing
+	for _, secret := range secrets {
+		if secret == "" {
+			continue
+		}
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(strconv.FormatInt(ts, 10)))
+		mac.Write([]byte("."))
+		mac.Write(body)
+		want := mac.Sum(nil)
+		for _, sig := range sigs {
+			ok = hmac.Equal(sig, want) || ok // no early exit: the time says nothing
+		}
 	}
 	return ok
 }
