@@ -34,6 +34,9 @@ type Config struct {
 	// this process, in all and per client address (0: the defaults).
 	MaxStreams          int
 	MaxStreamsPerClient int
+	// Metrics, when set, counts requests and the rest (see NewMetrics);
+	// cmd serves them on their own address.
+	Metrics *Metrics
 }
 
 // handler holds the dependencies every route uses.
@@ -48,6 +51,8 @@ type handler struct {
 	cookies      *cookieJar
 	hub          *store.Hub
 	heartbeat    time.Duration
+	metrics      *Metrics
+	routes       map[routeKey]*routeMetrics // the request histogram's series, by route
 }
 
 // New builds the Fiber app with every route in one visible place.
@@ -59,7 +64,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, time.Now),
 		authFailures: newRateLimiter(authFailRate, authFailBurst, time.Now),
 		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
-		cookies:      newCookieJar(cfg.CookieKeys)}
+		cookies:      newCookieJar(cfg.CookieKeys), metrics: cfg.Metrics}
 	h.hub, h.heartbeat = liveHub(st, cfg)
 	app := fiber.New(fiber.Config{
 		AppName:               "paypage",
@@ -81,7 +86,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 
 	app.Get("/v1/openapi.json", h.apiOpenAPI) // public: before the group's authentication
 	// Signed payment events; with an Authorization header, on to the group.
-	app.Post("/v1/payment_events", h.refuseFailingClients, h.signedPaymentEvent)
+	app.Post("/v1/payment_events", h.countPaymentEvents, h.refuseFailingClients, h.signedPaymentEvent)
 	api := app.Group("/v1", h.refuseFailingClients, h.rateLimit, h.authenticate)
 	api.Post("/checkout/sessions", h.idempotent(h.apiCreateSession))
 	api.Get("/checkout/sessions", h.apiListSessions)
@@ -107,6 +112,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Post("/locale", h.checkCSRF, h.chooseLocale) // the language switcher on every page
 
 	app.Use(func(c *fiber.Ctx) error { return errNotFound })
+	h.routes = h.metrics.routeTable(app)
 	return app
 }
 

@@ -29,8 +29,27 @@ const (
 	SignatureTolerance = 300 * time.Second
 )
 
-// eventParamsKey holds the *paymentEventParams a signature check has parsed.
-const eventParamsKey ctxKey = 300
+// eventParamsKey holds the *paymentEventParams a signature check has parsed;
+// eventDuplicateKey whether the event had already been applied.
+const (
+	eventParamsKey    ctxKey = 300
+	eventDuplicateKey ctxKey = 302
+)
+
+// countPaymentEvents counts every payment event received by its result,
+// whichever way it was authenticated.
+func (h *handler) countPaymentEvents(c *fiber.Ctx) error {
+	err := c.Next()
+	switch {
+	case err != nil || c.Response().StatusCode() >= 400:
+		h.metrics.paymentEvent(eventRefused)
+	case c.Locals(eventDuplicateKey) == true || len(c.Response().Header.Peek(headerReplayed)) > 0:
+		h.metrics.paymentEvent(eventDuplicate)
+	default:
+		h.metrics.paymentEvent(eventApplied)
+	}
+	return err
+}
 
 // paymentEventParams is the body of a payment event.
 type paymentEventParams struct {
@@ -166,6 +185,7 @@ func (h *handler) signedPaymentEvent(c *fiber.Ctx) error {
 		return h.authFailed(c, errUnauthorizedEvent("This session's merchant is disabled: its webhook secret is refused."))
 	}
 	if ok, wait := h.limiter.allow("webhook:" + m.ID); !ok {
+		h.metrics.limited(limitWebhook)
 		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
 	}
 	c.Locals(merchantKey, m)
@@ -288,6 +308,7 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 	if err != nil && !dup {
 		return err
 	}
+	c.Locals(eventDuplicateKey, dup)
 	o, err := h.sessionObject(c.UserContext(), m, sess, expansion{})
 	if err != nil {
 		return err

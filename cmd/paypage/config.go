@@ -26,6 +26,8 @@ var settings = []*setting{
 		Commands: []string{"demo"}, Doc: "address the pages and API listen on"},
 	{Env: "PAYPAGE_DATABASE_URL", Flag: "database-url", Default: defaultDatabaseURL, Check: checkDatabaseURL, Mask: maskURL,
 		Doc: "`postgres://…` (lib/pq) or `sqlite:PATH` / a bare path (embedded SQLite)"},
+	{Env: "PAYPAGE_METRICS_ADDR", Flag: "metrics-addr", DefaultDoc: "off", Check: checkListenAddr,
+		Doc: "address of the Prometheus `/metrics` listener, e.g. `127.0.0.1:9090`; unauthenticated, so keep it off public networks"},
 	{Env: "PAYPAGE_BASE_URL", DefaultDoc: "`http://` + the listen address", Check: checkBaseURL,
 		Commands: []string{"demo", "serve"}, Doc: "public URL used in `url` fields and redirects"},
 	{Env: "PAYPAGE_COOKIE_KEYS", DefaultDoc: "generated once into `cookie-keys` in the data directory", Check: checkCookieKeys,
@@ -216,6 +218,7 @@ func maskList(v string) string {
 func configCmd(fs *flag.FlagSet, c *cli) runFunc {
 	settingFlag(fs, "PAYPAGE_DATABASE_URL")
 	settingFlag(fs, "PAYPAGE_ADDR")
+	settingFlag(fs, "PAYPAGE_METRICS_ADDR")
 	return func(ctx context.Context, args []string) error {
 		if err := noArgs(fs, args); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -49,10 +50,10 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "[--addr ADDR] [--database-url URL] [--no-migrate]", "serve the pages and the API", serveCmd},
+		{"serve", "[--addr ADDR] [--database-url URL] [--metrics-addr ADDR] [--no-migrate]", "serve the pages and the API", serveCmd},
 		{"migrate", "[--database-url URL]", "apply pending migrations and exit", migrateCmd},
 		{"demo", "[--database-url URL]", "seed a demo merchant with a session in every state; print its URLs and test key", demoCmd},
-		{"config", "[--addr ADDR] [--database-url URL]", "print the effective configuration, secrets masked", configCmd},
+		{"config", "[--addr ADDR] [--database-url URL] [--metrics-addr ADDR]", "print the effective configuration, secrets masked", configCmd},
 		{"merchant create", "--name NAME [field flags]", "create a merchant; print its id, keys and webhook secret once", merchantCreateCmd},
 		{"merchant list", "", "list merchants", merchantListCmd},
 		{"merchant show", "ID", "show a merchant, its keys (last four characters) and its audit trail", merchantShowCmd},
@@ -205,18 +206,19 @@ func migrateCmd(fs *flag.FlagSet, c *cli) runFunc {
 func serveCmd(fs *flag.FlagSet, c *cli) runFunc {
 	dbURL := settingFlag(fs, "PAYPAGE_DATABASE_URL")
 	addr := settingFlag(fs, "PAYPAGE_ADDR")
+	metricsAddr := settingFlag(fs, "PAYPAGE_METRICS_ADDR")
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate the database on start")
 	return func(ctx context.Context, args []string) error {
 		if err := noArgs(fs, args); err != nil {
 			return err
 		}
-		return serve(ctx, c.log, *dbURL, *addr, *noMigrate)
+		return serve(ctx, c.log, *dbURL, *addr, *metricsAddr, *noMigrate)
 	}
 }
 
 // serve runs the server until SIGTERM or SIGINT. Its settings were checked
 // (checkSettings) before it is called.
-func serve(ctx context.Context, log *slog.Logger, dbURL, addr string, noMigrate bool) error {
+func serve(ctx context.Context, log *slog.Logger, dbURL, addr, metricsAddr string, noMigrate bool) error {
 	rate, _ := strconv.ParseFloat(getenv("PAYPAGE_API_RATE"), 64)
 	burst, _ := strconv.Atoi(getenv("PAYPAGE_API_BURST"))
 	proxies, _ := handlers.ParseTrustedProxies(splitList(getenv("PAYPAGE_TRUSTED_PROXIES")))
@@ -241,7 +243,11 @@ func serve(ctx context.Context, log *slog.Logger, dbURL, addr string, noMigrate 
 		return err
 	}
 	defer hub.Close()
+	metrics := handlers.NewMetrics()
+	metrics.ObserveStore(st)
+	metrics.ObserveHub(hub)
 	cfg := handlers.Config{
+		Metrics:        metrics,
 		Hub:            hub,
 		CookieKeys:     keys,
 		BaseURL:        baseURL(addr),
@@ -256,11 +262,19 @@ func serve(ctx context.Context, log *slog.Logger, dbURL, addr string, noMigrate 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	if metricsAddr != "" {
+		stop, err := serveMetrics(metricsAddr, metrics, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	sweepCtx, stopSweeper := context.WithCancel(ctx)
 	sweeperDone := make(chan struct{})
 	go func() {
 		defer close(sweeperDone)
-		sweep(sweepCtx, st, log, 15*time.Second)
+		sweep(sweepCtx, st, log, metrics, 15*time.Second)
 	}()
 
 	served := make(chan error, 1)
@@ -292,11 +306,14 @@ func serve(ctx context.Context, log *slog.Logger, dbURL, addr string, noMigrate 
 // sweep persists expiries and prunes old idempotency keys until ctx ends.
 // Reads are exact without it; it keeps the stored status honest for lists,
 // exports and other instances.
-func sweep(ctx context.Context, st *store.Store, log *slog.Logger, every time.Duration) {
+func sweep(ctx context.Context, st *store.Store, log *slog.Logger, metrics *handlers.Metrics, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		n, err := st.SweepExpired(ctx)
+		if ctx.Err() == nil {
+			metrics.SweeperRun(n, err)
+		}
 		if err != nil && ctx.Err() == nil {
 			log.Error("sweeper: expire sessions", "err", err)
 		} else if n > 0 {
@@ -311,6 +328,25 @@ func sweep(ctx context.Context, st *store.Store, log *slog.Logger, every time.Du
 		case <-t.C:
 		}
 	}
+}
+
+// serveMetrics serves /metrics on its own address, apart from the public
+// one, and returns what stops it.
+func serveMetrics(addr string, metrics *handlers.Metrics, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("metrics listening", "addr", ln.Addr().String(), "path", "/metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
 }
 
 func splitList(s string) []string {
