@@ -54,6 +54,8 @@ func init() {
 		{"migrate", "[--database-url URL]", "apply pending migrations and exit", migrateCmd},
 		{"demo", "[--database-url URL]", "seed a demo merchant with a session in every state; print its URLs and test key", demoCmd},
 		{"config", "[--addr ADDR] [--database-url URL] [--metrics-addr ADDR]", "print the effective configuration, secrets masked", configCmd},
+		{"backup", "--to FILE [--database-url URL]", "copy the live SQLite database into FILE, consistent, while servers write to it", backupCmd},
+		{"healthcheck", "[--addr ADDR]", "exit 0 when the server on ADDR answers /healthz (the container's HEALTHCHECK)", healthcheckCmd},
 		{"merchant create", "--name NAME [field flags]", "create a merchant; print its id, keys and webhook secret once", merchantCreateCmd},
 		{"merchant list", "", "list merchants", merchantListCmd},
 		{"merchant show", "ID", "show a merchant, its keys (last four characters) and its audit trail", merchantShowCmd},
