@@ -36,6 +36,9 @@ type Config struct {
 	MaxStreamsPerClient int
 	// Now is the rate limiters' clock (nil: time.Now); tests stop it.
 	Now func() time.Time
+	// Metrics, when set, counts requests and the rest (see NewMetrics);
+	// cmd serves them on their own address.
+	Metrics *Metrics
 }
 
 // handler holds the dependencies every route uses.
@@ -50,6 +53,8 @@ type handler struct {
 	cookies      *cookieJar
 	hub          *store.Hub
 	heartbeat    time.Duration
+	metrics      *Metrics
+	routes       map[routeKey]*routeMetrics // the request histogram's series, by route
 }
 
 // New builds the Fiber app with every route in one visible place.
@@ -64,7 +69,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, cfg.Now),
 		authFailures: newRateLimiter(authFailRate, authFailBurst, cfg.Now),
 		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
-		cookies:      newCookieJar(cfg.CookieKeys)}
+		cookies:      newCookieJar(cfg.CookieKeys), metrics: cfg.Metrics}
 	h.hub, h.heartbeat = liveHub(st, cfg)
 	app := fiber.New(fiber.Config{
 		AppName:               "paypage",
@@ -86,7 +91,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 
 	app.Get("/v1/openapi.json", h.apiOpenAPI) // public: before the group's authentication
 	// Signed payment events; with an Authorization header, on to the group.
-	app.Post("/v1/payment_events", h.refuseFailingClients, h.signedPaymentEvent)
+	app.Post("/v1/payment_events", h.countPaymentEvents, h.refuseFailingClients, h.signedPaymentEvent)
 	api := app.Group("/v1", h.refuseFailingClients, h.rateLimit, h.authenticate)
 	api.Post("/checkout/sessions", h.idempotent(h.apiCreateSession))
 	api.Get("/checkout/sessions", h.apiListSessions)
@@ -94,6 +99,8 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Get("/checkout/sessions/:id/line_items", h.apiListLineItems)
 	api.Post("/checkout/sessions/:id/expire", h.idempotent(h.apiExpireSession))
 	api.Post("/payment_events", h.idempotent(h.paymentEvent))
+	api.Get("/account", h.apiGetAccount)
+	api.Post("/account", h.idempotent(h.apiUpdateAccount))
 
 	app.Get("/static/:file", h.staticAsset)
 
@@ -110,6 +117,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Post("/locale", h.checkCSRF, h.chooseLocale) // the language switcher on every page
 
 	app.Use(func(c *fiber.Ctx) error { return errNotFound })
+	h.routes = h.metrics.routeTable(app)
 	return app
 }
 

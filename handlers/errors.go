@@ -14,6 +14,9 @@ import (
 
 var errNotFound = &store.Error{Code: store.ENOTFOUND, Message: "Unrecognized request URL."}
 
+// errMerchantUnavailable answers the pages of a disabled merchant's sessions.
+var errMerchantUnavailable = &store.Error{Code: codeMerchantUnavailable, Message: "This checkout is unavailable."}
+
 // paramError gives an invalid-parameter error Stripe's more precise code
 // (parameter_unknown, parameter_invalid_integer…) instead of the generic
 // parameter_invalid.
@@ -67,7 +70,7 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		return c.JSON(fiber.Map{"error": body})
 	}
 	h.errorPageLocale(c)
-	v := views.ErrorView{Status: status, RequestID: body.RequestID}
+	v := views.ErrorView{Status: status, RequestID: body.RequestID, Unavailable: errors.Is(err, errMerchantUnavailable)}
 	if status == fiber.StatusBadRequest {
 		v.Param = body.Param
 		var il *invalidLocale
@@ -133,6 +136,9 @@ func classify(err error) (int, apiError) {
 	case codeUnavailable:
 		body.Type, body.Code = "api_error", ""
 		return fiber.StatusServiceUnavailable, body
+	case codeMerchantUnavailable:
+		body.Code = "account_disabled"
+		return fiber.StatusForbidden, body
 	}
 	return fiber.StatusInternalServerError, apiError{Type: "api_error", Message: "An internal error occurred."}
 }
@@ -141,4 +147,6 @@ func classify(err error) (int, apiError) {
 const (
 	codeUnauthorized = "unauthorized"
 	codeUnavailable  = "unavailable" // 503 with Retry-After: a limit of this instance
+	// codeMerchantUnavailable: the operator disabled the session's merchant (403).
+	codeMerchantUnavailable = "merchant_unavailable"
 )

@@ -29,8 +29,27 @@ const (
 	SignatureTolerance = 300 * time.Second
 )
 
-// eventParamsKey holds the *paymentEventParams a signature check has parsed.
-const eventParamsKey ctxKey = 300
+// eventParamsKey holds the *paymentEventParams a signature check has parsed;
+// eventDuplicateKey whether the event had already been applied.
+const (
+	eventParamsKey    ctxKey = 300
+	eventDuplicateKey ctxKey = 302
+)
+
+// countPaymentEvents counts every payment event received by its result,
+// whichever way it was authenticated.
+func (h *handler) countPaymentEvents(c *fiber.Ctx) error {
+	err := c.Next()
+	switch {
+	case err != nil || c.Response().StatusCode() >= 400:
+		h.metrics.paymentEvent(eventRefused)
+	case c.Locals(eventDuplicateKey) == true || len(c.Response().Header.Peek(headerReplayed)) > 0:
+		h.metrics.paymentEvent(eventDuplicate)
+	default:
+		h.metrics.paymentEvent(eventApplied)
+	}
+	return err
+}
 
 // paymentEventParams is the body of a payment event.
 type paymentEventParams struct {
@@ -159,10 +178,14 @@ func (h *handler) signedPaymentEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !signatureMatches(m.WebhookSecret, ts, c.Body(), sigs) {
+	if !signatureMatches(m.WebhookSecrets(h.store.Now()), ts, c.Body(), sigs) {
 		return h.authFailed(c, noMatch)
 	}
+	if m.Disabled() {
+		return h.authFailed(c, errUnauthorizedEvent("This session's merchant is disabled: its webhook secret is refused."))
+	}
 	if ok, wait := h.limiter.allow("webhook:" + m.ID); !ok {
+		h.metrics.limited(limitWebhook)
 		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
 	}
 	c.Locals(merchantKey, m)
@@ -220,19 +243,22 @@ func checkTimestamp(ts int64, now time.Time) error {
 }
 
 // signatureMatches compares, in constant time, every signature offered with
-// HMAC-SHA256(secret, "<t>.<body>").
-func signatureMatches(secret string, ts int64, body []byte, sigs [][]byte) bool {
-	if secret == "" {
-		return false
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(strconv.FormatInt(ts, 10)))
-	mac.Write([]byte("."))
-	mac.Write(body)
-	want := mac.Sum(nil)
+// HMAC-SHA256(secret, "<t>.<body>") for each secret the merchant accepts
+// now (two during a roll's overlap).
+func signatureMatches(secrets []string, ts int64, body []byte, sigs [][]byte) bool {
 	ok := false
-	for _, sig := range sigs {
-		ok = hmac.Equal(sig, want) || ok // no early exit: the time says nothing
+	for _, secret := range secrets {
+		if secret == "" {
+			continue
+		}
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(strconv.FormatInt(ts, 10)))
+		mac.Write([]byte("."))
+		mac.Write(body)
+		want := mac.Sum(nil)
+		for _, sig := range sigs {
+			ok = hmac.Equal(sig, want) || ok // no early exit: the time says nothing
+		}
 	}
 	return ok
 }
@@ -282,6 +308,7 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 	if err != nil && !dup {
 		return err
 	}
+	c.Locals(eventDuplicateKey, dup)
 	o, err := h.sessionObject(c.UserContext(), m, sess, expansion{})
 	if err != nil {
 		return err

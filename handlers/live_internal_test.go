@@ -48,13 +48,18 @@ func TestEventSignatureCheck(t *testing.T) {
 			if err != nil || checkTimestamp(ts, tc.at) != nil {
 				return false
 			}
-			return signatureMatches(secret, ts, body, sigs)
+			return signatureMatches([]string{secret}, ts, body, sigs)
 		}()
 		if ok != tc.ok {
 			t.Errorf("%s: accepted = %v, want %v", tc.name, ok, tc.ok)
 		}
 	}
-	if signatureMatches("", ts, body, nil) {
+	if signatureMatches([]string{""}, ts, body, nil) {
 		t.Error("an empty secret verified something")
+	}
+	// During a roll's overlap the merchant accepts two secrets: either verifies.
+	_, sigs, _ := parseSignature("t=" + strconv.FormatInt(ts, 10) + ",v1=" + sig("whsec_old", ts, body))
+	if !signatureMatches([]string{secret, "whsec_old"}, ts, body, sigs) || signatureMatches([]string{secret}, ts, body, sigs) {
+		t.Error("the previous secret is not accepted exactly while it is among the merchant's secrets")
 	}
 }

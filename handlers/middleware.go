@@ -39,6 +39,7 @@ func (h *handler) requestContext(c *fiber.Ctx) error {
 			c.Status(fiber.StatusInternalServerError)
 		}
 	}
+	h.observeRequest(c, time.Since(start))
 	h.log.LogAttrs(ctx, slog.LevelInfo, "request",
 		slog.String("method", c.Method()), slog.String("path", c.Path()),
 		slog.Int("status", c.Response().StatusCode()), slog.Duration("duration", time.Since(start)),

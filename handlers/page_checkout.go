@@ -22,7 +22,8 @@ func (h *handler) sessionPage(c *fiber.Ctx, ret string) error {
 }
 
 // pageSession loads the session of a page request and its merchant, and
-// picks the shopper's locale for the answer (the 404 page included).
+// picks the shopper's locale for the answer (the 404 page included). The
+// sessions of a disabled merchant are unavailable, in that locale too.
 func (h *handler) pageSession(c *fiber.Ctx) (*store.Session, *store.Merchant, error) {
 	sess, err := h.store.Session(c.UserContext(), c.Params("id"))
 	if err != nil {
@@ -35,5 +36,8 @@ func (h *handler) pageSession(c *fiber.Ctx) (*store.Session, *store.Merchant, er
 		return nil, nil, err
 	}
 	pageLocale(c, sess.Locale, m.DefaultLocale)
+	if m.Disabled() {
+		return nil, nil, errMerchantUnavailable
+	}
 	return sess, m, nil
 }

@@ -92,6 +92,7 @@ func (l *rateLimiter) prune(now time.Time) {
 func (h *handler) rateLimit(c *fiber.Ctx) error {
 	ok, wait := h.limiter.allow(apiKey(c.Get(fiber.HeaderAuthorization)))
 	if !ok {
+		h.metrics.limited(limitAPIKey)
 		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
 	}
 	return c.Next()
@@ -128,6 +129,7 @@ const (
 // budget of failed authentications.
 func (h *handler) refuseFailingClients(c *fiber.Ctx) error {
 	if spent, wait := h.authFailures.spent(h.clientIP(c)); spent {
+		h.metrics.limited(limitFailedAuth)
 		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}
 	}
 	return c.Next()
@@ -137,5 +139,10 @@ func (h *handler) refuseFailingClients(c *fiber.Ctx) error {
 // returns err.
 func (h *handler) authFailed(c *fiber.Ctx, err error) error {
 	h.authFailures.allow(h.clientIP(c))
+	if len(c.Request().Header.Peek(fiber.HeaderAuthorization)) == 0 && c.Path() == "/v1/payment_events" {
+		h.metrics.authFailure(authSignature)
+	} else {
+		h.metrics.authFailure(authAPIKey)
+	}
 	return err
 }

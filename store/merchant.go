@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/paypage/paypage/locales"
 )
 
 // Merchant is a seller using paypage.
@@ -26,6 +30,27 @@ type Merchant struct {
 	RecoveryEnabled bool       `db:"recovery_enabled"` // expired sessions may be restarted as a child
 	WebhookSecret   string     `db:"webhook_secret"`
 	Created         int64      `db:"created"`
+	// DisabledAt is when the operator disabled the merchant (nil: enabled):
+	// its keys and webhook secret are refused and its pages say it is
+	// unavailable; its data is kept.
+	DisabledAt *int64 `db:"disabled_at"`
+	// The webhook secret replaced by the last roll, still accepted until
+	// PreviousWebhookSecretExpiresAt.
+	PreviousWebhookSecret          string `db:"previous_webhook_secret"`
+	PreviousWebhookSecretExpiresAt *int64 `db:"previous_webhook_secret_expires_at"`
+}
+
+// Disabled reports whether the operator disabled the merchant.
+func (m *Merchant) Disabled() bool { return m.DisabledAt != nil }
+
+// WebhookSecrets returns the secrets a signed payment event may be signed
+// with at now: the current one and, during a roll's overlap, the previous.
+func (m *Merchant) WebhookSecrets(now time.Time) []string {
+	secrets := []string{m.WebhookSecret}
+	if m.PreviousWebhookSecret != "" && m.PreviousWebhookSecretExpiresAt != nil && now.Unix() < *m.PreviousWebhookSecretExpiresAt {
+		secrets = append(secrets, m.PreviousWebhookSecret)
+	}
+	return secrets
 }
 
 // Appearance is the merchant's branding; a session may override any field.
@@ -157,26 +182,11 @@ func validateOrigin(o string) error {
 	return nil
 }
 
-// Validate checks a merchant before it is stored.
-func (m *Merchant) Validate() error {
-	if strings.TrimSpace(m.Name) == "" || utf8.RuneCountInString(m.Name) > 100 {
-		return Invalid("name", "name is required, at most 100 characters")
-	}
-	for _, o := range m.AllowedOrigins {
-		if err := validateOrigin(o); err != nil {
-			return Invalid("allowed_origin", "%s", err)
-		}
-	}
-	for _, h := range m.RedirectHosts {
-		if h == "" || strings.ContainsAny(h, "/:@ ") {
-			return Invalid("redirect_host", "%q is not a host name like shop.example", h)
-		}
-	}
-	return m.Appearance.Validate("appearance")
-}
-
-// CreateMerchant stores a merchant with new test and live secret keys.
-func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
+// normalize puts a merchant's fields in their stored form: origins as
+// browsers send them, hosts in lower case, the locale in its canonical
+// spelling, the display name defaulting to the name. Values it cannot
+// read are left for Validate to refuse.
+func (m *Merchant) normalize() {
 	if m.DisplayName == "" {
 		m.DisplayName = m.Name
 	}
@@ -188,6 +198,54 @@ func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
 	for i, h := range m.RedirectHosts {
 		m.RedirectHosts[i] = strings.ToLower(h)
 	}
+	if m.DefaultLocale != "" && locales.Supported(m.DefaultLocale) {
+		m.DefaultLocale = locales.For(m.DefaultLocale).Code()
+	}
+}
+
+// Validate checks a merchant before it is stored: at creation, at every
+// update by the operator and by the merchant itself (one rule, one place).
+func (m *Merchant) Validate() error {
+	if strings.TrimSpace(m.Name) == "" || utf8.RuneCountInString(m.Name) > 100 {
+		return Invalid("name", "name is required, at most 100 characters")
+	}
+	if utf8.RuneCountInString(m.DisplayName) > 100 {
+		return Invalid("display_name", "display_name must be at most 100 characters")
+	}
+	for _, o := range m.AllowedOrigins {
+		if err := validateOrigin(o); err != nil {
+			return Invalid("allowed_origin", "%s", err)
+		}
+	}
+	for _, h := range m.RedirectHosts {
+		if h == "" || strings.ContainsAny(h, "/:@ ") {
+			return Invalid("redirect_host", "%q is not a host name like shop.example", h)
+		}
+	}
+	if m.DefaultLocale != "" && !locales.Supported(m.DefaultLocale) {
+		return Invalid("default_locale", "default_locale %q is not one of the supported locales (en, fr, pt-BR, …)", m.DefaultLocale)
+	}
+	if m.SupportEmail != "" {
+		a, err := mail.ParseAddress(m.SupportEmail)
+		if err != nil || a.Address != m.SupportEmail || len(m.SupportEmail) > 254 {
+			return Invalid("support_email", "support_email must be a plain e-mail address like help@shop.example")
+		}
+	}
+	if m.SupportURL != "" {
+		u, err := url.Parse(m.SupportURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(m.SupportURL) > MaxURLLength {
+			return Invalid("support_url", "support_url must be an absolute https URL without user info, at most %d characters", MaxURLLength)
+		}
+	}
+	return m.Appearance.Validate("appearance")
+}
+
+// CreateMerchant stores a merchant with new test and live secret keys.
+//
+// The creation is recorded in the audit trail as done by the actor of ctx
+// (WithActor).
+func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
+	m.normalize()
 	if err := m.Validate(); err != nil {
 		return Keys{}, err
 	}
@@ -214,7 +272,7 @@ func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
 				return err
 			}
 		}
-		return nil
+		return audit(ctx, tx, m.ID, "create", diffMerchants(&Merchant{}, m), m.Created)
 	})
 	if err != nil {
 		return Keys{}, fmt.Errorf("store: create merchant: %w", err)
@@ -223,7 +281,8 @@ func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
 }
 
 const merchantColumns = `id, name, display_name, allowed_origins, redirect_hosts, appearance,
-	default_locale, support_email, support_url, recovery_enabled, webhook_secret, created`
+	default_locale, support_email, support_url, recovery_enabled, webhook_secret, created,
+	disabled_at, previous_webhook_secret, previous_webhook_secret_expires_at`
 
 // Merchant returns the merchant with the given id.
 func (s *Store) Merchant(ctx context.Context, id string) (*Merchant, error) {
@@ -235,8 +294,9 @@ func (s *Store) Merchant(ctx context.Context, id string) (*Merchant, error) {
 	return &m, nil
 }
 
-// Authenticate resolves a secret key to its merchant and mode. An unknown key
-// is ENOTFOUND; callers answer 401 without saying more.
+// Authenticate resolves a secret key to its merchant and mode. An unknown
+// key, a rolled key past its expiry and any key of a disabled merchant are
+// ENOTFOUND; callers answer 401 without saying more.
 func (s *Store) Authenticate(ctx context.Context, secret string) (*Merchant, bool, error) {
 	if !strings.HasPrefix(secret, "sk_test_") && !strings.HasPrefix(secret, "sk_live_") {
 		return nil, false, &Error{Code: ENOTFOUND, Message: "unknown key"}
@@ -247,8 +307,11 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*Merchant, boo
 	}
 	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT m.id, m.name, m.display_name, m.allowed_origins,
 		m.redirect_hosts, m.appearance, m.default_locale, m.support_email, m.support_url,
-		m.recovery_enabled, m.webhook_secret, m.created, k.livemode
-		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id WHERE k.hash = ?`), hashKey(secret))
+		m.recovery_enabled, m.webhook_secret, m.created, m.disabled_at, m.previous_webhook_secret,
+		m.previous_webhook_secret_expires_at, k.livemode
+		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
+		WHERE k.hash = ? AND (k.expires_at IS NULL OR k.expires_at > ?) AND m.disabled_at IS NULL`),
+		hashKey(secret), s.now().Unix())
 	if err != nil {
 		return nil, false, fmt.Errorf("store: authenticate: %w", mapErr(err))
 	}

@@ -167,6 +167,9 @@ func (s *Store) Transition(ctx context.Context, id string, t Transition) (*Sessi
 		if err == nil && s.OnChange != nil {
 			s.OnChange(id)
 		}
+		if err == nil && s.OnTransition != nil {
+			s.OnTransition(t.Action, t.Source)
+		}
 		return sess, err
 	}
 }

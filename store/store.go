@@ -51,6 +51,11 @@ type Store struct {
 	// OnChange, when set, is called after every committed session change with
 	// the session id (the in-process half of live updates).
 	OnChange func(sessionID string)
+	// OnTransition, when set, is called after every committed transition
+	// with its action and source (for metrics).
+	OnTransition func(action Action, source string)
+
+	timer *queryTimer // times every database round trip (ObserveQueries)
 }
 
 // Open connects to the database named by rawURL: "postgres://…" or
@@ -60,10 +65,12 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlx.Open(engine, dsn)
+	timer := &queryTimer{}
+	sqlDB, err := openTimed(engine, dsn, timer)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", engine, err)
 	}
+	db := sqlx.NewDb(sqlDB, engine)
 	switch engine {
 	case Postgres:
 		db.SetMaxOpenConns(20)
@@ -75,7 +82,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 	}
-	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now}
+	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now, timer: timer}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {

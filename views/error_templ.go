@@ -123,6 +123,8 @@ func ErrorPage(v ErrorView) templ.Component {
 
 func (v ErrorView) key() string {
 	switch {
+	case v.Unavailable:
+		return "error.unavailable"
 	case v.Status == 400 && v.Param == "locale":
 		return "error.invalid_locale"
 	case v.Status == 400 && v.Param != "":

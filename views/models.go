@@ -12,6 +12,8 @@ type ErrorView struct {
 	RequestID string
 	Param     string // 400: the form field that was refused
 	Locale    string // 400 from the language switcher: the value asked for
+	// Unavailable: the merchant was disabled by the operator.
+	Unavailable bool
 }
 
 // State is what a page shows a session as: one of a few clear views,

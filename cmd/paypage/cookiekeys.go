@@ -25,7 +25,7 @@ const minCookieSecret = 32
 // out there), else from the file cookie-keys in the data directory, which is
 // generated on the first start and has the same format.
 func cookieKeys(dbURL string, log *slog.Logger) ([][]byte, error) {
-	raw := os.Getenv("PAYPAGE_COOKIE_KEYS")
+	raw := getenv("PAYPAGE_COOKIE_KEYS")
 	source := "PAYPAGE_COOKIE_KEYS"
 	if raw == "" {
 		path := filepath.Join(dataDir(dbURL), "cookie-keys")

@@ -5,13 +5,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -23,32 +23,79 @@ import (
 	"github.com/paypage/paypage/store"
 )
 
-const usage = `paypage — a self-hosted hosted-checkout status service
-
-Usage:
-  paypage serve [--addr 127.0.0.1:8080] [--database-url URL] [--no-migrate]
-  paypage migrate [--database-url URL]
-  paypage demo [--database-url URL]
-  paypage merchant create --name NAME [--allowed-origin URL]... [--redirect-host HOST]...
-
-Environment:
-  PAYPAGE_ADDR            listen address (default 127.0.0.1:8080)
-  PAYPAGE_DATABASE_URL    postgres://… (PostgreSQL) or sqlite:PATH (default sqlite:./data/paypage.db)
-  PAYPAGE_BASE_URL        public URL used in "url" fields (default http://ADDR)
-  PAYPAGE_COOKIE_KEYS     comma-separated cookie keys, newest first (default: generated, kept in the data dir)
-  PAYPAGE_TRUSTED_PROXIES comma-separated proxy IPs/CIDRs whose X-Forwarded-For is trusted
-  PAYPAGE_API_RATE        API requests per second per key, per instance (default 100)
-  PAYPAGE_API_BURST       API burst per key, per instance (default 200)
-`
-
 const defaultDatabaseURL = "sqlite:./data/paypage.db"
+
+// command is one subcommand of the CLI. setup registers its flags on fs and
+// returns what runs once they are parsed, given the positional arguments;
+// it does nothing else, so that the configuration reference can list every
+// command's flags without running any.
+type command struct {
+	name    string // "serve", "merchant update"
+	args    string // how it is called after its name, for the usage
+	summary string
+	setup   func(fs *flag.FlagSet, c *cli) runFunc
+}
+
+type runFunc func(ctx context.Context, args []string) error
+
+// cli is what commands write to.
+type cli struct {
+	stdout io.Writer
+	log    *slog.Logger
+}
+
+// commands is the CLI, in the order the usage lists it (filled in by init,
+// since the usage and the reference list the commands themselves).
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "[--addr ADDR] [--database-url URL] [--metrics-addr ADDR] [--no-migrate]", "serve the pages and the API", serveCmd},
+		{"migrate", "[--database-url URL]", "apply pending migrations and exit", migrateCmd},
+		{"demo", "[--database-url URL]", "seed a demo merchant with a session in every state; print its URLs and test key", demoCmd},
+		{"config", "[--addr ADDR] [--database-url URL] [--metrics-addr ADDR]", "print the effective configuration, secrets masked", configCmd},
+		{"backup", "--to FILE [--database-url URL]", "copy the live SQLite database into FILE, consistent, while servers write to it", backupCmd},
+		{"healthcheck", "[--addr ADDR]", "exit 0 when the server on ADDR answers /healthz (the container's HEALTHCHECK)", healthcheckCmd},
+		{"merchant create", "--name NAME [field flags]", "create a merchant; print its id, keys and webhook secret once", merchantCreateCmd},
+		{"merchant list", "", "list merchants", merchantListCmd},
+		{"merchant show", "ID", "show a merchant, its keys (last four characters) and its audit trail", merchantShowCmd},
+		{"merchant update", "ID [field flags]", "change the fields given, validated as at creation", merchantUpdateCmd},
+		{"merchant disable", "ID", "refuse the merchant's keys and show its pages as unavailable; data kept", merchantDisableCmd},
+		{"merchant enable", "ID", "undo disable", merchantEnableCmd},
+		{"merchant roll-key", "ID --mode test|live [--expire-old-in DURATION]", "new secret key (printed once); the old one works until the overlap ends", merchantRollKeyCmd},
+		{"merchant roll-webhook-secret", "ID [--expire-old-in DURATION]", "new webhook secret (printed once); both verify during the overlap", merchantRollWebhookSecretCmd},
+	}
+}
+
+// usage is the CLI's help: the commands, then the variables.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("paypage — a self-hosted hosted-checkout status service\n\nUsage:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  paypage %s %s\n      %s\n", c.name, c.args, c.summary)
+	}
+	b.WriteString("\nCommon merchant field flags (create, update): --name --display-name --allowed-origin URL... --redirect-host HOST...\n" +
+		"  --logo-url --brand-color --button-color --background-color --border-style --font-family --theme\n" +
+		"  --appearance-display-name --default-locale --support-email --support-url --recovery=true|false --actor NAME\n")
+	b.WriteString("\nEnvironment (flags override):\n")
+	for _, s := range settings {
+		def := s.Default
+		if def == "" {
+			def = strings.ReplaceAll(s.DefaultDoc, "`", "")
+		}
+		fmt.Fprintf(&b, "  %-24s %s (default %s)\n", s.Env, strings.ReplaceAll(s.Doc, "`", ""), def)
+	}
+	b.WriteString("\nBad flags, arguments or values exit with status 2; other failures with 1.\n" +
+		"The full reference: README.md, \"Configuration\".\n")
+	return b.String()
+}
 
 func main() {
 	log := newLogger(os.Stderr)
 	if err := run(context.Background(), os.Args[1:], os.Stdout, log); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(os.Stderr, "paypage: %s\n\n%s", err, usage)
+			fmt.Fprintf(os.Stderr, "paypage: %s\n\n%s", err, usage())
 			os.Exit(2)
 		}
 		log.Error("paypage failed", "err", err)
@@ -65,22 +112,34 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		return usageError("no command given")
 	}
 	switch args[0] {
-	case "serve":
-		return serve(ctx, args[1:], log)
-	case "migrate":
-		return migrate(ctx, args[1:], log)
-	case "demo":
-		return demo(ctx, args[1:], stdout)
-	case "merchant":
-		if len(args) < 2 || args[1] != "create" {
-			return usageError("merchant: the only subcommand is create")
-		}
-		return merchantCreate(ctx, args[2:], stdout)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return nil
 	}
-	return usageError(fmt.Sprintf("unknown command %q", args[0]))
+	name, rest := args[0], args[1:]
+	if name == "merchant" {
+		if len(rest) == 0 {
+			return usageError("merchant: which subcommand? create, list, show, update, disable, enable, roll-key, roll-webhook-secret")
+		}
+		name, rest = "merchant "+rest[0], rest[1:]
+	}
+	for _, cmd := range commands {
+		if cmd.name != name {
+			continue
+		}
+		fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		runCmd := cmd.setup(fs, &cli{stdout: stdout, log: log})
+		positional, err := parse(fs, rest)
+		if err != nil {
+			return err
+		}
+		if err := checkSettings(fs, cmd.name); err != nil {
+			return err
+		}
+		return runCmd(ctx, positional)
+	}
+	return usageError(fmt.Sprintf("unknown command %q", name))
 }
 
 // newLogger logs JSON when stderr is not a terminal (collectors parse it),
@@ -92,26 +151,27 @@ func newLogger(w *os.File) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, nil))
 }
 
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
+// parse parses a command's flags, which may come before or after its
+// positional arguments (merchant show ID --database-url URL), and returns
+// those.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError(fmt.Sprintf("%s: %s", fs.Name(), err))
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	return def
 }
 
-func newFlags(name string) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dbURL := fs.String("database-url", env("PAYPAGE_DATABASE_URL", defaultDatabaseURL), "database URL")
-	return fs, dbURL
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return usageError(fmt.Sprintf("%s: %s", fs.Name(), err))
-	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0)))
+// noArgs refuses positional arguments.
+func noArgs(fs *flag.FlagSet, args []string) error {
+	if len(args) > 0 {
+		return usageError(fmt.Sprintf("%s: unexpected argument %q", fs.Name(), args[0]))
 	}
 	return nil
 }
@@ -130,45 +190,47 @@ func openStore(ctx context.Context, dbURL string, migrate bool) (*store.Store, e
 	return st, nil
 }
 
-func migrate(ctx context.Context, args []string, log *slog.Logger) error {
-	fs, dbURL := newFlags("migrate")
-	if err := parse(fs, args); err != nil {
-		return err
+func migrateCmd(fs *flag.FlagSet, c *cli) runFunc {
+	dbURL := settingFlag(fs, "PAYPAGE_DATABASE_URL")
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(fs, args); err != nil {
+			return err
+		}
+		st, err := openStore(ctx, *dbURL, true)
+		if err != nil {
+			return err
+		}
+		c.log.Info("database migrated", "engine", st.Engine())
+		return st.Close()
 	}
-	st, err := openStore(ctx, *dbURL, true)
-	if err != nil {
-		return err
-	}
-	log.Info("database migrated", "engine", st.Engine())
-	return st.Close()
 }
 
-func serve(ctx context.Context, args []string, log *slog.Logger) error {
-	fs, dbURL := newFlags("serve")
-	addr := fs.String("addr", env("PAYPAGE_ADDR", "127.0.0.1:8080"), "listen address")
+func serveCmd(fs *flag.FlagSet, c *cli) runFunc {
+	dbURL := settingFlag(fs, "PAYPAGE_DATABASE_URL")
+	addr := settingFlag(fs, "PAYPAGE_ADDR")
+	metricsAddr := settingFlag(fs, "PAYPAGE_METRICS_ADDR")
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate the database on start")
-	if err := parse(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(fs, args); err != nil {
+			return err
+		}
+		return serve(ctx, c.log, *dbURL, *addr, *metricsAddr, *noMigrate)
 	}
-	rate, err := strconv.ParseFloat(env("PAYPAGE_API_RATE", "0"), 64)
-	if err != nil || rate < 0 {
-		return usageError("PAYPAGE_API_RATE must be a number of requests per second")
-	}
-	burst, err := strconv.Atoi(env("PAYPAGE_API_BURST", "0"))
-	if err != nil || burst < 0 {
-		return usageError("PAYPAGE_API_BURST must be a whole number of requests")
-	}
-	proxies, err := handlers.ParseTrustedProxies(splitList(os.Getenv("PAYPAGE_TRUSTED_PROXIES")))
-	if err != nil {
-		return usageError("PAYPAGE_TRUSTED_PROXIES: " + err.Error())
-	}
-	st, err := openStore(ctx, *dbURL, !*noMigrate)
+}
+
+// serve runs the server until SIGTERM or SIGINT. Its settings were checked
+// (checkSettings) before it is called.
+func serve(ctx context.Context, log *slog.Logger, dbURL, addr, metricsAddr string, noMigrate bool) error {
+	rate, _ := strconv.ParseFloat(getenv("PAYPAGE_API_RATE"), 64)
+	burst, _ := strconv.Atoi(getenv("PAYPAGE_API_BURST"))
+	proxies, _ := handlers.ParseTrustedProxies(splitList(getenv("PAYPAGE_TRUSTED_PROXIES")))
+	st, err := openStore(ctx, dbURL, !noMigrate)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	keys, err := cookieKeys(*dbURL, log)
+	keys, err := cookieKeys(dbURL, log)
 	if err != nil {
 		return err
 	}
@@ -183,10 +245,14 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	defer hub.Close()
+	metrics := handlers.NewMetrics()
+	metrics.ObserveStore(st)
+	metrics.ObserveHub(hub)
 	cfg := handlers.Config{
+		Metrics:        metrics,
 		Hub:            hub,
 		CookieKeys:     keys,
-		BaseURL:        env("PAYPAGE_BASE_URL", "http://"+*addr),
+		BaseURL:        baseURL(addr),
 		TrustedProxies: proxies,
 		Logger:         log,
 		APIRate:        rate,
@@ -194,15 +260,23 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	app := handlers.New(st, cfg)
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if metricsAddr != "" {
+		stop, err := serveMetrics(metricsAddr, metrics, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
 	}
 	sweepCtx, stopSweeper := context.WithCancel(ctx)
 	sweeperDone := make(chan struct{})
 	go func() {
 		defer close(sweeperDone)
-		sweep(sweepCtx, st, log, 15*time.Second)
+		sweep(sweepCtx, st, log, metrics, 15*time.Second)
 	}()
 
 	served := make(chan error, 1)
@@ -234,11 +308,14 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 // sweep persists expiries and prunes old idempotency keys until ctx ends.
 // Reads are exact without it; it keeps the stored status honest for lists,
 // exports and other instances.
-func sweep(ctx context.Context, st *store.Store, log *slog.Logger, every time.Duration) {
+func sweep(ctx context.Context, st *store.Store, log *slog.Logger, metrics *handlers.Metrics, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		n, err := st.SweepExpired(ctx)
+		if ctx.Err() == nil {
+			metrics.SweeperRun(n, err)
+		}
 		if err != nil && ctx.Err() == nil {
 			log.Error("sweeper: expire sessions", "err", err)
 		} else if n > 0 {
@@ -255,6 +332,25 @@ func sweep(ctx context.Context, st *store.Store, log *slog.Logger, every time.Du
 	}
 }
 
+// serveMetrics serves /metrics on its own address, apart from the public
+// one, and returns what stops it.
+func serveMetrics(addr string, metrics *handlers.Metrics, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("metrics listening", "addr", ln.Addr().String(), "path", "/metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -265,67 +361,38 @@ func splitList(s string) []string {
 	return out
 }
 
-func demo(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, dbURL := newFlags("demo")
-	if err := parse(fs, args); err != nil {
-		return err
+// baseURL is the public URL: PAYPAGE_BASE_URL, or http:// + the listen
+// address.
+func baseURL(addr string) string {
+	if v := getenv("PAYPAGE_BASE_URL"); v != "" {
+		return strings.TrimSuffix(v, "/")
 	}
-	st, err := openStore(ctx, *dbURL, true)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	d, err := st.SeedDemo(ctx)
-	if err != nil {
-		return err
-	}
-	base := strings.TrimSuffix(env("PAYPAGE_BASE_URL", "http://"+env("PAYPAGE_ADDR", "127.0.0.1:8080")), "/")
-	fmt.Fprintf(stdout, "Demo merchant %q (%s)\n", d.Merchant.DisplayName, d.Merchant.ID)
-	fmt.Fprintf(stdout, "Test-mode secret key: %s\nWebhook secret (signed payment events): %s\n\nCheckout pages:\n",
-		d.Keys.Test, d.Merchant.WebhookSecret)
-	for _, s := range d.Sessions {
-		fmt.Fprintf(stdout, "  %-36s %s/pay/%s\n", s.Label, base, s.ID)
-	}
-	fmt.Fprintf(stdout, "\nAPI:\n  curl -u %s: %s/v1/checkout/sessions/%s\n", d.Keys.Test, base, d.Sessions[0].ID)
-	return nil
+	return "http://" + addr
 }
 
-// repeated is a flag that may be given several times.
-type repeated []string
-
-func (r *repeated) String() string     { return strings.Join(*r, ",") }
-func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
-
-func merchantCreate(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, dbURL := newFlags("merchant create")
-	name := fs.String("name", "", "merchant name (required)")
-	var origins, hosts repeated
-	fs.Var(&origins, "allowed-origin", "origin allowed to embed the status iframe (repeatable)")
-	fs.Var(&hosts, "redirect-host", "host return URLs may point to (repeatable)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *name == "" {
-		return usageError("merchant create: --name is required")
-	}
-	st, err := openStore(ctx, *dbURL, true)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	m := &store.Merchant{Name: *name, AllowedOrigins: store.StringList(origins), RedirectHosts: store.StringList(hosts)}
-	keys, err := st.CreateMerchant(ctx, m)
-	if err != nil {
-		var se *store.Error
-		if errors.As(err, &se) && se.Code == store.EINVALID {
-			return usageError("merchant create: " + se.Message)
+func demoCmd(fs *flag.FlagSet, c *cli) runFunc {
+	dbURL := settingFlag(fs, "PAYPAGE_DATABASE_URL")
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(fs, args); err != nil {
+			return err
 		}
-		return err
+		st, err := openStore(ctx, *dbURL, true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		d, err := st.SeedDemo(ctx)
+		if err != nil {
+			return err
+		}
+		base := baseURL(getenv("PAYPAGE_ADDR"))
+		fmt.Fprintf(c.stdout, "Demo merchant %q (%s)\n", d.Merchant.DisplayName, d.Merchant.ID)
+		fmt.Fprintf(c.stdout, "Test-mode secret key: %s\nWebhook secret (signed payment events): %s\n\nCheckout pages:\n",
+			d.Keys.Test, d.Merchant.WebhookSecret)
+		for _, s := range d.Sessions {
+			fmt.Fprintf(c.stdout, "  %-36s %s/pay/%s\n", s.Label, base, s.ID)
+		}
+		fmt.Fprintf(c.stdout, "\nAPI:\n  curl -u %s: %s/v1/checkout/sessions/%s\n", d.Keys.Test, base, d.Sessions[0].ID)
+		return nil
 	}
-	return json.NewEncoder(stdout).Encode(map[string]string{
-		"merchant_id": m.ID, "test_secret_key": keys.Test, "live_secret_key": keys.Live,
-		// Beyond the contract's three keys: signed payment events need it,
-		// and like the keys it is shown here once.
-		"webhook_secret": m.WebhookSecret,
-	})
 }
