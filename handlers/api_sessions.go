@@ -3,11 +3,12 @@ package handlers
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/paypage/paypage/handlers/dialect"
 	"github.com/paypage/paypage/store"
 )
 
@@ -15,7 +16,8 @@ import (
 // parameters, with Stripe's shape where Stripe's differs from the store's.
 type createSessionParams struct {
 	store.SessionParams
-	CustomText      *customTextObject      `json:"custom_text"` // the same shape in and out
+	CustomText      *customTextParams      `json:"custom_text"` // the same shape in and out
+	UIMode          string                 `json:"ui_mode"`
 	AfterExpiration *afterExpirationParams `json:"after_expiration"`
 	Expand          []string               `json:"expand"`
 }
@@ -26,11 +28,34 @@ type afterExpirationParams struct {
 	} `json:"recovery"`
 }
 
-// storeParams folds the Stripe-shaped parameters into the store's.
-func (p *createSessionParams) storeParams() (*store.SessionParams, error) {
+// customTextParams is Stripe's custom_text: a message per position.
+type customTextParams struct {
+	AfterSubmit              *dialect.TextMessage `json:"after_submit"`
+	ShippingAddress          *dialect.TextMessage `json:"shipping_address"`
+	Submit                   *dialect.TextMessage `json:"submit"`
+	TermsOfServiceAcceptance *dialect.TextMessage `json:"terms_of_service_acceptance"`
+}
+
+// storeParams folds the Stripe-shaped parameters into the store's, with the
+// rules of dialect d that the store does not know.
+func (p *createSessionParams) storeParams(d *dialect.Dialect) (*store.SessionParams, error) {
 	sp := p.SessionParams
+	// paypage serves hosted pages; "hosted" is the older name of Stripe's
+	// "hosted_page", which paypage answered with before.
+	switch {
+	case p.UIMode == "" || p.UIMode == "hosted" || p.UIMode == "hosted_page":
+	case slices.Contains(dialect.StripeUIModes, p.UIMode):
+		return nil, store.Invalid("ui_mode", "paypage serves hosted pages only: ui_mode must be hosted_page, not %s.", p.UIMode)
+	default:
+		return nil, store.Invalid("ui_mode", "ui_mode must be one of %s; paypage serves hosted_page.", strings.Join(dialect.StripeUIModes, ", "))
+	}
+	// Stripe's clients may only name Stripe's locales; paypage's own
+	// dialect takes any language paypage shows (the store checks that).
+	if d == dialect.Stripe && sp.Locale != "" && sp.Locale != "auto" && !slices.Contains(dialect.StripeLocales, sp.Locale) {
+		return nil, store.Invalid("locale", "locale must be auto or one of Stripe's: %s.", strings.Join(dialect.StripeLocales, ", "))
+	}
 	if ct := p.CustomText; ct != nil {
-		text := func(m *textMessage) string {
+		text := func(m *dialect.TextMessage) string {
 			if m == nil {
 				return ""
 			}
@@ -132,48 +157,14 @@ func listLimit(l *int64) int {
 	return int(*l)
 }
 
-// expansion says which optional parts of a session to include.
-type expansion struct {
-	lineItems, appearance, refunds, childSessions, contract, estimate bool
-}
-
-// parseExpand reads expand[] values; a list's items are expanded as
-// "data.line_items", a single object's as "line_items".
-func parseExpand(values []string, prefix string) (expansion, error) {
-	var e expansion
-	for i, v := range values {
-		name, ok := strings.CutPrefix(v, prefix)
-		var flag *bool
-		switch name {
-		case "line_items":
-			flag = &e.lineItems
-		case "appearance":
-			flag = &e.appearance
-		case "refunds":
-			flag = &e.refunds
-		case "child_sessions":
-			flag = &e.childSessions
-		case "contract":
-			flag = &e.contract
-		case "estimate":
-			flag = &e.estimate
-		}
-		if !ok || flag == nil {
-			return e, store.Invalid(fmt.Sprintf("expand[%d]", i),
-				"This property cannot be expanded (%s). Expandable: %sline_items, %[2]sappearance, %[2]srefunds, %[2]schild_sessions, %[2]scontract, %[2]sestimate.", v, prefix)
-		}
-		*flag = true
-	}
-	return e, nil
-}
-
 // merchantSession loads the session named in the path, if it is the calling
 // merchant's in the calling key's mode.
 func (h *handler) merchantSession(c *fiber.Ctx) (*store.Session, error) {
 	m, live := merchant(c)
 	id := c.Params("id")
 	if !store.IsSessionID(id) {
-		return nil, store.Invalid("id", "Invalid checkout session id: ids look like cs_test_… or cs_live_….")
+		// Stripe answers an id of any shape it did not give out as missing.
+		return nil, errNoSuchSession(id, &store.Error{Code: store.ENOTFOUND})
 	}
 	sess, err := h.store.MerchantSession(c.UserContext(), m.ID, live, id)
 	if err != nil {
@@ -194,15 +185,16 @@ func errNoSuchSession(id string, err error) error {
 // apiCreateSession is POST /v1/checkout/sessions.
 func (h *handler) apiCreateSession(c *fiber.Ctx) error {
 	m, live := merchant(c)
+	d := apiDialect(c)
 	var p createSessionParams
 	if err := bindBody(c, &p); err != nil {
 		return err
 	}
-	exp, err := parseExpand(p.Expand, "")
+	exp, err := d.ParseExpand(p.Expand, "")
 	if err != nil {
 		return err
 	}
-	sp, err := p.storeParams()
+	sp, err := p.storeParams(d)
 	if err != nil {
 		return err
 	}
@@ -211,11 +203,7 @@ func (h *handler) apiCreateSession(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.sessionObject(c.UserContext(), m, sess, exp)
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
+	return h.present(c, m, sess, exp)
 }
 
 // apiGetSession is GET /v1/checkout/sessions/:id.
@@ -225,7 +213,7 @@ func (h *handler) apiGetSession(c *fiber.Ctx) error {
 	if err := bindQuery(c, &p); err != nil {
 		return err
 	}
-	exp, err := parseExpand(p.Expand, "")
+	exp, err := apiDialect(c).ParseExpand(p.Expand, "")
 	if err != nil {
 		return err
 	}
@@ -233,57 +221,57 @@ func (h *handler) apiGetSession(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.sessionObject(c.UserContext(), m, sess, exp)
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
+	return h.present(c, m, sess, exp)
 }
 
 // apiListSessions is GET /v1/checkout/sessions: newest first.
 func (h *handler) apiListSessions(c *fiber.Ctx) error {
 	m, live := merchant(c)
+	d := apiDialect(c)
 	var p listSessionsParams
 	if err := bindQuery(c, &p); err != nil {
 		return err
 	}
-	exp, err := parseExpand(p.Expand, "data.")
+	exp, err := d.ParseExpand(p.Expand, "data.")
 	if err != nil {
 		return err
 	}
 	const url = "/v1/checkout/sessions"
 	gte, lte, possible := p.Created.bounds()
 	if !possible {
-		return c.JSON(newList[*sessionObject](url, nil, false))
+		return c.JSON(d.Sessions(url, nil, false))
 	}
 	ctx := c.UserContext()
-	sessions, more, err := h.store.ListSessions(ctx, m.ID, live, store.ListParams{
+	lp := store.ListParams{
 		Limit: listLimit(p.Limit), StartingAfter: p.StartingAfter, EndingBefore: p.EndingBefore,
 		Status: p.Status, ClientReferenceID: p.ClientReferenceID, Customer: p.Customer,
 		ParentID: p.RecoveredFrom, CreatedGTE: gte, CreatedLTE: lte,
-	})
+	}
+	if d == dialect.Stripe { // the status words its objects carry
+		lp.Status, lp.StripeStatus = "", p.Status
+	}
+	sessions, more, err := h.store.ListSessions(ctx, m.ID, live, lp)
 	if err != nil {
 		return err
 	}
-	data, err := h.sessionObjects(ctx, m, sessions, exp)
+	views, err := h.views(ctx, m, sessions, exp)
 	if err != nil {
 		return err
 	}
-	return c.JSON(newList(url, data, more))
+	return c.JSON(d.Sessions(url, views, more))
 }
 
 // apiListLineItems is GET /v1/checkout/sessions/:id/line_items.
 func (h *handler) apiListLineItems(c *fiber.Ctx) error {
+	m, _ := merchant(c)
+	d := apiDialect(c)
 	var p listLineItemsParams
 	if err := bindQuery(c, &p); err != nil {
 		return err
 	}
-	// Prices and their products are always included, so asking for them
-	// to be expanded is allowed and changes nothing.
-	for i, v := range p.Expand {
-		if v != "data.price" && v != "data.price.product" {
-			return store.Invalid(fmt.Sprintf("expand[%d]", i), "This property cannot be expanded (%s). Expandable: data.price, data.price.product.", v)
-		}
+	exp, err := d.ParseItemExpand(p.Expand)
+	if err != nil {
+		return err
 	}
 	sess, err := h.merchantSession(c)
 	if err != nil {
@@ -293,11 +281,8 @@ func (h *handler) apiListLineItems(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := make([]lineItemObject, 0, len(items))
-	for _, li := range items {
-		data = append(data, lineItem(sess, li))
-	}
-	return c.JSON(newList("/v1/checkout/sessions/"+sess.ID+"/line_items", data, more))
+	v := &dialect.View{Session: sess, Merchant: m, BaseURL: h.cfg.BaseURL, Expand: exp}
+	return c.JSON(d.LineItems(v, items, more))
 }
 
 // apiExpireSession is POST /v1/checkout/sessions/:id/expire: only an open
@@ -308,7 +293,7 @@ func (h *handler) apiExpireSession(c *fiber.Ctx) error {
 	if err := bindBody(c, &p); err != nil {
 		return err
 	}
-	exp, err := parseExpand(p.Expand, "")
+	exp, err := apiDialect(c).ParseExpand(p.Expand, "")
 	if err != nil {
 		return err
 	}
@@ -331,74 +316,43 @@ func (h *handler) apiExpireSession(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.sessionObject(c.UserContext(), m, sess, exp)
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
+	return h.present(c, m, sess, exp)
 }
 
 func errCannotExpire(id, status string) error {
 	return store.Errorf(store.ESTATE, "Only Checkout Sessions with status \"open\" can be expired; %s has status %q.", id, status)
 }
 
-// sessionObject renders s with the parts e asks for.
-func (h *handler) sessionObject(ctx context.Context, m *store.Merchant, s *store.Session, e expansion) (*sessionObject, error) {
-	o := h.sessionBody(s)
-	if e.lineItems {
-		items := make([]lineItemObject, 0, len(s.LineItems))
-		for _, li := range s.LineItems {
-			items = append(items, lineItem(s, li))
-		}
-		o.LineItems = newList("/v1/checkout/sessions/"+s.ID+"/line_items", items, false)
+// present answers with sess in the request's dialect.
+func (h *handler) present(c *fiber.Ctx, m *store.Merchant, sess *store.Session, exp dialect.Expand) error {
+	views, err := h.views(c.UserContext(), m, []*store.Session{sess}, exp)
+	if err != nil {
+		return err
 	}
-	if e.appearance {
-		a := m.Appearance.Merge(s.Appearance)
-		if a.DisplayName == "" {
-			a.DisplayName = m.DisplayName
-		}
-		o.Appearance = &a
-	}
-	if e.refunds {
-		refunds := make([]refundObject, 0, len(s.Refunds))
-		for _, r := range s.Refunds {
-			refunds = append(refunds, refund(r))
-		}
-		o.Refunds = newList("/v1/checkout/sessions/"+s.ID, refunds, false)
-	}
-	if e.childSessions {
-		children, more, err := h.store.ListSessions(ctx, m.ID, s.Livemode, store.ListParams{Limit: 100, ParentID: s.ID})
-		if err != nil {
-			return nil, err
-		}
-		data, err := h.sessionObjects(ctx, m, children, expansion{})
-		if err != nil {
-			return nil, err
-		}
-		o.ChildSessions = newList("/v1/checkout/sessions?recovered_from="+s.ID, data, more)
-	}
-	if e.contract {
-		o.Contract = &s.Contract
-	}
-	if e.estimate {
-		o.Estimate = &s.Estimate
-	}
-	return o, nil
+	return c.JSON(apiDialect(c).Session(views[0]))
 }
 
-// sessionObjects renders sessions read by ListSessions, loading the line
-// items, fees and refunds that list reads leave out.
-func (h *handler) sessionObjects(ctx context.Context, m *store.Merchant, sessions []*store.Session, e expansion) ([]*sessionObject, error) {
+// views gives presenters what they render: the sessions with their line
+// items, fees and refunds (list reads leave those out), and the recovery
+// children e asks for.
+func (h *handler) views(ctx context.Context, m *store.Merchant, sessions []*store.Session, e dialect.Expand) ([]*dialect.View, error) {
 	if err := h.store.LoadChildren(ctx, sessions); err != nil {
 		return nil, err
 	}
-	out := make([]*sessionObject, 0, len(sessions))
-	for _, s := range sessions {
-		o, err := h.sessionObject(ctx, m, s, e)
-		if err != nil {
-			return nil, err
+	out := make([]*dialect.View, len(sessions))
+	for i, s := range sessions {
+		v := &dialect.View{Session: s, Merchant: m, BaseURL: h.cfg.BaseURL, Expand: e}
+		if e.ChildSessions {
+			children, more, err := h.store.ListSessions(ctx, m.ID, s.Livemode, store.ListParams{Limit: 100, ParentID: s.ID})
+			if err == nil {
+				err = h.store.LoadChildren(ctx, children)
+			}
+			if err != nil {
+				return nil, err
+			}
+			v.Children, v.ChildrenMore = children, more
 		}
-		out = append(out, o)
+		out[i] = v
 	}
 	return out, nil
 }

@@ -371,7 +371,10 @@ func TestAPIFormAndJSONCreateTheSameSession(t *testing.T) {
 			}
 			for _, li := range o["line_items"].(map[string]any)["data"].([]any) {
 				delete(li.(map[string]any), "id")
-				delete(li.(map[string]any)["price"].(map[string]any), "created")
+				price := li.(map[string]any)["price"].(map[string]any)
+				delete(price, "created")
+				delete(price, "id") // every new price and product gets ids of its own
+				delete(price["product"].(map[string]any), "id")
 			}
 			delete(o["line_items"].(map[string]any), "url")
 		}
@@ -629,8 +632,11 @@ func TestAPIOtherMerchantsSessionIsAnUnknownID(t *testing.T) {
 				}
 			}
 		}
-		if r := owner.do("GET", "/v1/checkout/sessions/not-an-id", ""); r.Status != 400 || r.err()["param"] != "id" {
-			t.Errorf("malformed id: %d %s", r.Status, r.Raw)
+		// An id of any other shape is missing too, as at Stripe.
+		for _, id := range []string{"not-an-id", "sess_12345", "cs_test_" + strings.Repeat("x", 65)} {
+			if r := owner.do("GET", "/v1/checkout/sessions/"+id, ""); r.Status != 404 || r.err()["code"] != "resource_missing" || r.err()["param"] != "id" {
+				t.Errorf("malformed id %s: %d %s", id, r.Status, r.Raw)
+			}
 		}
 	})
 }

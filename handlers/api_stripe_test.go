@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paypage/paypage/handlers/handlertest"
+	"github.com/paypage/paypage/handlers/stripeschema"
 
 	"github.com/stripe/stripe-go/v85"
 
@@ -42,6 +44,43 @@ func stripeError(t *testing.T, what string, err error, status int, typ stripe.Er
 		se.Msg == "" || !strings.HasPrefix(se.RequestID, "req_") {
 		t.Errorf("%s: got status %d type %q code %q param %q msg %q request %q; want %d %q %q %q",
 			what, se.HTTPStatusCode, se.Type, se.Code, se.Param, se.Msg, se.RequestID, status, typ, code, param)
+	}
+}
+
+// stripeValid checks an answer's raw JSON, as stripe-go received it, against
+// Stripe's own schema: schema is a component ("checkout.session") or "list
+// of" one.
+func stripeValid(t *testing.T, what, schema string, r *stripe.APIResponse) {
+	t.Helper()
+	if r == nil {
+		t.Errorf("%s: no response to validate", what)
+		return
+	}
+	var err error
+	if item, ok := strings.CutPrefix(schema, "list of "); ok {
+		err = stripeschema.ValidateList(item, r.RawJSON)
+	} else {
+		err = stripeschema.Validate(schema, r.RawJSON)
+	}
+	if err != nil {
+		t.Errorf("%s: Stripe's schema refuses the answer: %v", what, err)
+	}
+}
+
+// allValid ranges over a stripe-go list as its All does, and validates each
+// page it fetches, envelope and elements, against Stripe's schema.
+func allValid[T any](t *testing.T, ctx context.Context, what, item string, l *stripe.V1List[T]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var last *stripe.APIResponse
+		for v, err := range l.All(ctx) {
+			if r := l.LastResponse(); err == nil && r != last {
+				last = r
+				stripeValid(t, what, "list of "+item, r)
+			}
+			if !yield(v, err) {
+				return
+			}
+		}
 	}
 }
 
@@ -113,6 +152,7 @@ func TestStripeClientCreatesRetrievesListsAndExpires(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create: %v", err)
 		}
+		stripeValid(t, "create", "checkout.session", s.LastResponse)
 		if !strings.HasPrefix(s.ID, "cs_test_") || s.Object != "checkout.session" || s.Livemode ||
 			s.Status != stripe.CheckoutSessionStatusOpen || s.PaymentStatus != stripe.CheckoutSessionPaymentStatusUnpaid ||
 			s.Mode != stripe.CheckoutSessionModePayment || s.Currency != "eur" ||
@@ -131,12 +171,26 @@ func TestStripeClientCreatesRetrievesListsAndExpires(t *testing.T) {
 			t.Fatalf("create with expand[]=line_items: %+v", s.LineItems)
 		}
 
-		got, err := sc.V1CheckoutSessions.Retrieve(ctx, s.ID, &stripe.CheckoutSessionRetrieveParams{
+		// The prices' products as Stripe gives them: ids, unless expanded.
+		ids, err := sc.V1CheckoutSessions.Retrieve(ctx, s.ID, &stripe.CheckoutSessionRetrieveParams{
 			Expand: stripe.StringSlice([]string{"line_items"}),
 		})
 		if err != nil {
 			t.Fatalf("retrieve: %v", err)
 		}
+		stripeValid(t, "retrieve expand line_items", "checkout.session", ids.LastResponse)
+		for _, li := range ids.LineItems.Data {
+			if !strings.HasPrefix(li.Price.ID, "price_") || !strings.HasPrefix(li.Price.Product.ID, "prod_") || li.Price.Product.Name != "" {
+				t.Fatalf("line item %s: price %q, product %+v; want ids, the product not expanded", li.ID, li.Price.ID, li.Price.Product)
+			}
+		}
+		got, err := sc.V1CheckoutSessions.Retrieve(ctx, s.ID, &stripe.CheckoutSessionRetrieveParams{
+			Expand: stripe.StringSlice([]string{"line_items", "line_items.data.price.product"}),
+		})
+		if err != nil {
+			t.Fatalf("retrieve: %v", err)
+		}
+		stripeValid(t, "retrieve expand line_items.data.price.product", "checkout.session", got.LastResponse)
 		if got.ID != s.ID || got.AmountTotal != 3499 || got.LineItems == nil || got.LineItems.HasMore || len(got.LineItems.Data) != 2 {
 			t.Fatalf("retrieved: %+v", got)
 		}
@@ -145,6 +199,7 @@ func TestStripeClientCreatesRetrievesListsAndExpires(t *testing.T) {
 			mug.AmountSubtotal != 2500 || mug.AmountTotal != 2500 || mug.Currency != "eur" || mug.Price == nil ||
 			mug.Price.UnitAmount != 1250 || mug.Price.UnitAmountDecimal != 1250 || mug.Price.Type != stripe.PriceTypeOneTime ||
 			mug.Price.Recurring != nil || mug.Price.Product == nil || mug.Price.Product.Name != "Mug" ||
+			mug.Price.ID != ids.LineItems.Data[0].Price.ID || mug.Price.Product.ID != ids.LineItems.Data[0].Price.Product.ID ||
 			mug.Price.Product.Description != "Stoneware, 300 ml" || !slices.Equal(mug.Price.Product.Images, []string{"https://shop.example/mug.png"}) {
 			t.Fatalf("first line item: %+v (price %+v)", mug, mug.Price)
 		}
@@ -159,12 +214,13 @@ func TestStripeClientCreatesRetrievesListsAndExpires(t *testing.T) {
 		if err != nil || plain.ID != s.ID || plain.AmountTotal != 3499 || plain.LineItems != nil {
 			t.Fatalf("retrieve without expand: %v %+v", err, plain)
 		}
+		stripeValid(t, "retrieve", "checkout.session", plain.LastResponse)
 
 		// The line items, one per page, by auto-pagination.
 		var names []string
-		for li, err := range sc.V1CheckoutSessions.ListLineItems(ctx, &stripe.CheckoutSessionListLineItemsParams{
+		for li, err := range allValid(t, ctx, "line items", "item", sc.V1CheckoutSessions.ListLineItems(ctx, &stripe.CheckoutSessionListLineItemsParams{
 			Session: stripe.String(s.ID), ListParams: stripe.ListParams{Limit: stripe.Int64(1)},
-		}).All(ctx) {
+		})) {
 			if err != nil {
 				t.Fatalf("list line items: %v", err)
 			}
@@ -181,13 +237,14 @@ func TestStripeClientCreatesRetrievesListsAndExpires(t *testing.T) {
 			if err != nil {
 				t.Fatalf("create %d: %v", i, err)
 			}
+			stripeValid(t, "create", "checkout.session", more.LastResponse)
 			want = append([]string{more.ID}, want...)
 		}
 		before := vt.checked.Load()
 		var listed []string
-		for cs, err := range sc.V1CheckoutSessions.List(ctx, &stripe.CheckoutSessionListParams{
+		for cs, err := range allValid(t, ctx, "list", "checkout.session", sc.V1CheckoutSessions.List(ctx, &stripe.CheckoutSessionListParams{
 			ListParams: stripe.ListParams{Limit: stripe.Int64(2)},
-		}).All(ctx) {
+		})) {
 			if err != nil {
 				t.Fatalf("list: %v", err)
 			}
@@ -201,9 +258,9 @@ func TestStripeClientCreatesRetrievesListsAndExpires(t *testing.T) {
 		}
 		// Filters, through the client's own parameters.
 		var filtered []string
-		for cs, err := range sc.V1CheckoutSessions.List(ctx, &stripe.CheckoutSessionListParams{
+		for cs, err := range allValid(t, ctx, "filtered list", "checkout.session", sc.V1CheckoutSessions.List(ctx, &stripe.CheckoutSessionListParams{
 			Status: stripe.String("open"), CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: s.Created},
-		}).All(ctx) {
+		})) {
 			if err != nil {
 				t.Fatalf("filtered list: %v", err)
 			}
@@ -217,10 +274,11 @@ func TestStripeClientCreatesRetrievesListsAndExpires(t *testing.T) {
 		if err != nil || expired.Status != stripe.CheckoutSessionStatusExpired || expired.ID != s.ID {
 			t.Fatalf("expire: %v %+v", err, expired)
 		}
+		stripeValid(t, "expire", "checkout.session", expired.LastResponse)
 		_, err = sc.V1CheckoutSessions.Expire(ctx, s.ID, nil)
 		stripeError(t, "expire twice", err, 400, stripe.ErrorTypeInvalidRequest, "checkout_session_unexpected_state", "")
 		var open []string
-		for cs, err := range sc.V1CheckoutSessions.List(ctx, &stripe.CheckoutSessionListParams{Status: stripe.String("expired")}).All(ctx) {
+		for cs, err := range allValid(t, ctx, "list expired", "checkout.session", sc.V1CheckoutSessions.List(ctx, &stripe.CheckoutSessionListParams{Status: stripe.String("expired")})) {
 			if err != nil {
 				t.Fatalf("list expired: %v", err)
 			}
@@ -297,12 +355,14 @@ func TestStripeClientIdempotencyKeys(t *testing.T) {
 		if err != nil {
 			t.Fatalf("first: %v", err)
 		}
+		stripeValid(t, "idempotent create", "checkout.session", first.LastResponse)
 		again := mugParams("order-1")
 		again.SetIdempotencyKey("order-1-attempt")
 		second, err := sc.V1CheckoutSessions.Create(ctx, again)
 		if err != nil {
 			t.Fatalf("replay: %v", err)
 		}
+		stripeValid(t, "idempotent replay", "checkout.session", second.LastResponse)
 		if second.ID != first.ID || second.LastResponse.Header.Get("Idempotent-Replayed") != "true" ||
 			string(second.LastResponse.RawJSON) != string(first.LastResponse.RawJSON) {
 			t.Fatalf("replay gave %s (replayed %q), want the first answer %s", second.ID,

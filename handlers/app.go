@@ -92,7 +92,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Get("/v1/openapi.json", h.apiOpenAPI) // public: before the group's authentication
 	// Signed payment events; with an Authorization header, on to the group.
 	app.Post("/v1/payment_events", h.countPaymentEvents, h.refuseFailingClients, h.signedPaymentEvent)
-	api := app.Group("/v1", h.refuseFailingClients, h.rateLimit, h.authenticate)
+	api := app.Group("/v1", h.refuseFailingClients, h.rateLimit, h.authenticate, h.apiVersion)
 	api.Post("/checkout/sessions", h.idempotent(h.apiCreateSession))
 	api.Get("/checkout/sessions", h.apiListSessions)
 	api.Get("/checkout/sessions/:id", h.apiGetSession)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/paypage/paypage/handlers/dialect"
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/views"
 )
@@ -34,15 +35,6 @@ type rateLimited struct{ RetryAfter int } // whole seconds, >= 1
 
 func (e *rateLimited) Error() string { return "rate limited" }
 
-// apiError is Stripe's error envelope member.
-type apiError struct {
-	Type      string `json:"type"`
-	Code      string `json:"code,omitempty"`
-	Message   string `json:"message"`
-	Param     string `json:"param,omitempty"`
-	RequestID string `json:"request_id"`
-}
-
 // handleError is the one place that turns an error into an answer: its
 // status from the domain code, Stripe-style JSON under /v1, an HTML page
 // elsewhere. Internal errors are logged and never shown.
@@ -66,8 +58,9 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retry))
 	}
 	c.Status(status)
-	if strings.HasPrefix(c.Path(), "/v1/") || c.Path() == "/v1" || c.Locals(jsonErrorsKey) == true {
-		return c.JSON(fiber.Map{"error": body})
+	if strings.HasPrefix(c.Path(), "/v1/") || c.Path() == "/v1" || c.Locals(jsonErrorsKey) == true || c.Locals(dialectKey) != nil {
+		body.Status = status
+		return c.JSON(apiDialect(c).Error(body))
 	}
 	h.errorPageLocale(c)
 	v := views.ErrorView{Status: status, RequestID: body.RequestID, Unavailable: errors.Is(err, errMerchantUnavailable)}
@@ -81,38 +74,42 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	return render(c, views.ErrorPage(v))
 }
 
-// classify maps an error to its HTTP status and Stripe error body.
-func classify(err error) (int, apiError) {
+// classify maps an error to its HTTP status and the fields of its answer
+// (Stripe's, which each dialect words its way).
+func classify(err error) (int, dialect.Error) {
 	var rl *rateLimited
 	if errors.As(err, &rl) {
-		return fiber.StatusTooManyRequests, apiError{Type: "invalid_request_error", Code: "rate_limit",
+		return fiber.StatusTooManyRequests, dialect.Error{Type: "invalid_request_error", Code: "rate_limit",
 			Message: "Too many requests hit the API too quickly. Retry after the number of seconds in the Retry-After header."}
 	}
 	// The request's database deadline ran out: the database is overloaded or
 	// unreachable for now, and the same request may well succeed later.
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fiber.StatusServiceUnavailable, apiError{Type: "api_error",
+		return fiber.StatusServiceUnavailable, dialect.Error{Type: "api_error",
 			Message: "The service is temporarily unavailable. Retry after the number of seconds in the Retry-After header."}
 	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		typ := "invalid_request_error"
 		if fe.Code >= 500 {
-			return fe.Code, apiError{Type: "api_error", Message: "An internal error occurred."}
+			return fe.Code, dialect.Error{Type: "api_error", Message: "An internal error occurred."}
 		}
-		return fe.Code, apiError{Type: typ, Message: fe.Message}
+		return fe.Code, dialect.Error{Type: typ, Message: fe.Message}
 	}
 	var se *store.Error
 	if !errors.As(err, &se) {
-		return fiber.StatusInternalServerError, apiError{Type: "api_error", Message: "An internal error occurred."}
+		return fiber.StatusInternalServerError, dialect.Error{Type: "api_error", Message: "An internal error occurred."}
 	}
-	body := apiError{Type: "invalid_request_error", Message: se.Message, Param: se.Param}
+	body := dialect.Error{Type: "invalid_request_error", Message: se.Message, Param: se.Param}
 	switch se.Code {
 	case store.EINVALID:
 		body.Code = "parameter_invalid"
 		var pe *paramError
 		if errors.As(err, &pe) {
 			body.Code = pe.Code
+		}
+		if se.Reason != "" {
+			body.Code = se.Reason
 		}
 		if errors.Is(err, store.ErrIdempotencyMismatch) {
 			body.Type, body.Code = "idempotency_error", "idempotency_key_in_use"
@@ -140,7 +137,7 @@ func classify(err error) (int, apiError) {
 		body.Code = "account_disabled"
 		return fiber.StatusForbidden, body
 	}
-	return fiber.StatusInternalServerError, apiError{Type: "api_error", Message: "An internal error occurred."}
+	return fiber.StatusInternalServerError, dialect.Error{Type: "api_error", Message: "An internal error occurred."}
 }
 
 // Codes of the HTTP layer's own errors, beside the store's.

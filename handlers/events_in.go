@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/paypage/paypage/handlers/dialect"
 	"github.com/paypage/paypage/store"
 )
 
@@ -265,11 +266,11 @@ func signatureMatches(secrets []string, ts int64, body []byte, sigs [][]byte) bo
 
 // paymentEventObject is the answer to a payment event.
 type paymentEventObject struct {
-	ID        string         `json:"id"`
-	Object    string         `json:"object"`
-	Type      string         `json:"type"`
-	Duplicate bool           `json:"duplicate"` // already applied: nothing changed now
-	Session   *sessionObject `json:"session"`
+	ID        string `json:"id"`
+	Object    string `json:"object"`
+	Type      string `json:"type"`
+	Duplicate bool   `json:"duplicate"` // already applied: nothing changed now
+	Session   any    `json:"session"`   // in the request's dialect
 }
 
 // paymentEvent is POST /v1/payment_events once authenticated: it applies
@@ -309,9 +310,10 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(eventDuplicateKey, dup)
-	o, err := h.sessionObject(c.UserContext(), m, sess, expansion{})
+	views, err := h.views(c.UserContext(), m, []*store.Session{sess}, dialect.Expand{})
 	if err != nil {
 		return err
 	}
-	return c.JSON(paymentEventObject{ID: p.ID, Object: "payment_event", Type: p.Type, Duplicate: dup, Session: o})
+	return c.JSON(paymentEventObject{ID: p.ID, Object: "payment_event", Type: p.Type, Duplicate: dup,
+		Session: apiDialect(c).Session(views[0])})
 }

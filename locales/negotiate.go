@@ -54,6 +54,10 @@ func Negotiate(explicit, session, acceptLanguage, merchantDefault string) string
 	return Default
 }
 
+// Match resolves a locale code or BCP 47 tag to the supported locale that
+// pages would be shown in, if any (see Negotiate).
+func Match(s string) (string, bool) { return matchCode(s) }
+
 // matchCode resolves one locale code or BCP 47 tag, accepting "_" for "-".
 func matchCode(s string) (string, bool) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), "_", "-")

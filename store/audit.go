@@ -81,6 +81,7 @@ func auditedFields(m *Merchant) map[string]any {
 		"appearance[border_style]":     m.Appearance.BorderStyle, "appearance[font_family]": m.Appearance.FontFamily,
 		"appearance[theme]": m.Appearance.Theme, "default_locale": m.DefaultLocale,
 		"support_email": m.SupportEmail, "support_url": m.SupportURL, "recovery_enabled": m.RecoveryEnabled,
+		"api_version": m.APIVersion,
 	}
 }
 

@@ -21,6 +21,10 @@ type Error struct {
 	Code    string
 	Message string
 	Param   string
+	// Reason is a more precise code for the caller where Code says too
+	// little (Stripe's error codes, e.g. resource_missing for a parameter
+	// naming an unknown object).
+	Reason string
 }
 
 func (e *Error) Error() string {
@@ -38,6 +42,12 @@ func Errorf(code, format string, args ...any) *Error {
 // Invalid returns an EINVALID error naming the offending parameter.
 func Invalid(param, format string, args ...any) *Error {
 	return &Error{Code: EINVALID, Param: param, Message: fmt.Sprintf(format, args...)}
+}
+
+// NoSuchPrice is the error for a parameter naming a price that is not one of
+// the merchant's, in Stripe's words.
+func NoSuchPrice(param, id string) *Error {
+	return &Error{Code: EINVALID, Param: param, Reason: "resource_missing", Message: fmt.Sprintf("No such price: '%s'", id)}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for

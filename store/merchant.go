@@ -29,6 +29,7 @@ type Merchant struct {
 	SupportURL      string     `db:"support_url"`
 	RecoveryEnabled bool       `db:"recovery_enabled"` // expired sessions may be restarted as a child
 	WebhookSecret   string     `db:"webhook_secret"`
+	APIVersion      string     `db:"api_version"` // pinned: how its requests without a version header are answered
 	Created         int64      `db:"created"`
 	// DisabledAt is when the operator disabled the merchant (nil: enabled):
 	// its keys and webhook secret are refused and its pages say it is
@@ -190,6 +191,9 @@ func (m *Merchant) normalize() {
 	if m.DisplayName == "" {
 		m.DisplayName = m.Name
 	}
+	if m.APIVersion == "" {
+		m.APIVersion = APIVersionNative
+	}
 	for i, o := range m.AllowedOrigins {
 		if c, ok := CanonicalOrigin(o); ok {
 			m.AllowedOrigins[i] = c // stored as browsers send it
@@ -237,6 +241,9 @@ func (m *Merchant) Validate() error {
 			return Invalid("support_url", "support_url must be an absolute https URL without user info, at most %d characters", MaxURLLength)
 		}
 	}
+	if err := ValidateAPIVersion("api_version", m.APIVersion); err != nil {
+		return err
+	}
 	return m.Appearance.Validate("appearance")
 }
 
@@ -258,9 +265,9 @@ func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO merchants (id, name, display_name,
 			allowed_origins, redirect_hosts, appearance, default_locale, support_email, support_url,
-			recovery_enabled, webhook_secret, created) VALUES (:id, :name, :display_name,
+			recovery_enabled, webhook_secret, api_version, created) VALUES (:id, :name, :display_name,
 			:allowed_origins, :redirect_hosts, :appearance, :default_locale, :support_email,
-			:support_url, :recovery_enabled, :webhook_secret, :created)`, m); err != nil {
+			:support_url, :recovery_enabled, :webhook_secret, :api_version, :created)`, m); err != nil {
 			return err
 		}
 		for _, k := range []struct {
@@ -281,7 +288,7 @@ func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
 }
 
 const merchantColumns = `id, name, display_name, allowed_origins, redirect_hosts, appearance,
-	default_locale, support_email, support_url, recovery_enabled, webhook_secret, created,
+	default_locale, support_email, support_url, recovery_enabled, webhook_secret, api_version, created,
 	disabled_at, previous_webhook_secret, previous_webhook_secret_expires_at`
 
 // Merchant returns the merchant with the given id.
@@ -307,7 +314,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*Merchant, boo
 	}
 	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT m.id, m.name, m.display_name, m.allowed_origins,
 		m.redirect_hosts, m.appearance, m.default_locale, m.support_email, m.support_url,
-		m.recovery_enabled, m.webhook_secret, m.created, m.disabled_at, m.previous_webhook_secret,
+		m.recovery_enabled, m.webhook_secret, m.api_version, m.created, m.disabled_at, m.previous_webhook_secret,
 		m.previous_webhook_secret_expires_at, k.livemode
 		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
 		WHERE k.hash = ? AND (k.expires_at IS NULL OR k.expires_at > ?) AND m.disabled_at IS NULL`),

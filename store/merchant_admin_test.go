@@ -35,6 +35,7 @@ func TestUpdateMerchantValidatesAsAtCreation(t *testing.T) {
 			{"appearance[brand_color]", func(m *store.Merchant) { m.Appearance.BrandColor = "red" }},
 			{"appearance[logo_url]", func(m *store.Merchant) { m.Appearance.LogoURL = "javascript:alert(1)" }},
 			{"appearance[theme]", func(m *store.Merchant) { m.Appearance.Theme = "neon" }},
+			{"api_version", func(m *store.Merchant) { m.APIVersion = "paypage-1999-01-01" }},
 		} {
 			t.Run(tc.param, func(t *testing.T) {
 				// The same rule refuses the value at creation...
@@ -71,6 +72,7 @@ func TestUpdateMerchantStoresAndAuditsTheChange(t *testing.T) {
 			m.AllowedOrigins = store.StringList{"HTTPS://Shop.Example:443"}
 			m.DefaultLocale = "PT-br"
 			m.SupportEmail = "help@shop.example"
+			m.APIVersion = store.APIVersionStripe
 			return nil
 		})
 		if err != nil {
@@ -81,7 +83,8 @@ func TestUpdateMerchantStoresAndAuditsTheChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, stored) || stored.Appearance.BrandColor != "#112233" ||
-			!slices.Equal(stored.AllowedOrigins, []string{"https://shop.example"}) || stored.DefaultLocale != "pt-BR" {
+			!slices.Equal(stored.AllowedOrigins, []string{"https://shop.example"}) || stored.DefaultLocale != "pt-BR" ||
+			stored.APIVersion != store.APIVersionStripe {
 			t.Fatalf("stored %+v, returned %+v", stored, got)
 		}
 		// Nothing changed: nothing recorded.
@@ -108,6 +111,7 @@ func TestUpdateMerchantStoresAndAuditsTheChange(t *testing.T) {
 			"allowed_origins":         {To: []any{"https://shop.example"}},
 			"default_locale":          {To: "pt-BR"},
 			"support_email":           {To: "help@shop.example"},
+			"api_version":             {From: store.APIVersionNative, To: store.APIVersionStripe},
 		}
 		if !reflect.DeepEqual(changes, want) {
 			t.Errorf("audited changes %v, want %v", changes, want)

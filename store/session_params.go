@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/paypage/paypage/locales"
 )
 
 // SessionParams is what a merchant may set when creating a session. Field
@@ -45,12 +47,29 @@ type SessionParams struct {
 	IdempotencyKey     string             `json:"-"`           // from the Idempotency-Key header
 }
 
-// LineItemParams is one line item, with inline price data as Stripe takes it.
+// LineItemParams is one line item: inline price data, or a price stored
+// with an earlier session's line item (its price_… id), as Stripe takes it.
 type LineItemParams struct {
 	Quantity  int64      `json:"quantity"`
 	PriceData *PriceData `json:"price_data"`
 	Price     string     `json:"price"`
 	TaxAmount int64      `json:"tax_amount"` // paypage: tax on this line
+
+	stored *storedPrice // what Price names, found by CreateSession
+}
+
+// storedPrice is a price given out with an earlier line item: its ids and
+// what it is for, reused by the line items that name it.
+type storedPrice struct {
+	PriceID     string     `db:"price_id"`
+	ProductID   string     `db:"product_id"`
+	Currency    string     `db:"currency"`
+	Name        string     `db:"name"`
+	Description string     `db:"description"`
+	Images      StringList `db:"images"`
+	UnitAmount  int64      `db:"unit_amount"`
+	Interval    string     `db:"recurring_interval"`
+	Count       int        `db:"recurring_interval_count"`
 }
 
 // PriceData is an inline price.
@@ -83,14 +102,17 @@ type AdjustmentParams struct {
 
 // Limits on what a session may hold.
 const (
-	MaxLineItems      = 100
-	MaxAmount         = 99_999_999_999 // minor units; well inside int64 after summing
-	MaxMetadataKeys   = 50
-	MaxURLLength      = 2048
-	MaxCustomText     = 1200
-	DefaultExpiry     = 24 * time.Hour
-	MinExpiry         = 60 * time.Second
-	MaxExpiry         = 30 * 24 * time.Hour
+	MaxLineItems    = 100
+	MaxAmount       = 99_999_999_999 // minor units; well inside int64 after summing
+	MaxMetadataKeys = 50
+	MaxURLLength    = 2048
+	MaxCustomText   = 1200
+	DefaultExpiry   = 24 * time.Hour
+	MinExpiry       = 60 * time.Second
+	MaxExpiry       = 30 * 24 * time.Hour
+	// RecoveryWindow is how long after expiring a session may be recovered
+	// from its page (Stripe's recovery URLs last as long).
+	RecoveryWindow    = 30 * 24 * time.Hour
 	maxShortText      = 500
 	maxMetadataKeyLen = 40
 	maxMetadataValLen = 500
@@ -203,8 +225,26 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		}
 	}
 
-	if s.Currency == "" && len(p.LineItems) > 0 && p.LineItems[0].PriceData != nil {
-		s.Currency = strings.ToLower(p.LineItems[0].PriceData.Currency)
+	// What to sell comes first: without it no currency can be derived, and
+	// blaming the currency would send the merchant the wrong way.
+	if len(p.LineItems) == 0 && s.Mode != "setup" {
+		return nil, Invalid("line_items", "line_items is required in %s mode", s.Mode)
+	}
+	if len(p.LineItems) > MaxLineItems {
+		return nil, Invalid("line_items", "at most %d line items", MaxLineItems)
+	}
+	for i, lp := range p.LineItems {
+		if lp.Price != "" && lp.stored == nil && lp.PriceData == nil {
+			return nil, NoSuchPrice(fmt.Sprintf("line_items[%d][price]", i), lp.Price)
+		}
+	}
+	if s.Currency == "" && len(p.LineItems) > 0 {
+		switch first := p.LineItems[0]; {
+		case first.PriceData != nil:
+			s.Currency = strings.ToLower(first.PriceData.Currency)
+		case first.stored != nil:
+			s.Currency = first.stored.Currency
+		}
 	}
 	if _, ok := CurrencyExponent(s.Currency); !ok {
 		return nil, Invalid("currency", "currency %q is not an ISO 4217 currency code", s.Currency)
@@ -213,13 +253,6 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		if _, ok := CurrencyExponent(s.DisplayCurrency); !ok {
 			return nil, Invalid("display_currency", "display_currency %q is not an ISO 4217 currency code", s.DisplayCurrency)
 		}
-	}
-
-	if len(p.LineItems) == 0 && s.Mode != "setup" {
-		return nil, Invalid("line_items", "line_items is required in %s mode", s.Mode)
-	}
-	if len(p.LineItems) > MaxLineItems {
-		return nil, Invalid("line_items", "at most %d line items", MaxLineItems)
 	}
 	recurring := false
 	for i, lp := range p.LineItems {
@@ -300,8 +333,8 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 	if s.Locale == "" {
 		s.Locale = "auto"
 	}
-	if len(s.Locale) > 35 || strings.ContainsAny(s.Locale, " /<>\"'") {
-		return nil, Invalid("locale", "locale must be an IETF language tag or auto")
+	if _, ok := locales.Match(s.Locale); s.Locale != "auto" && !ok {
+		return nil, Invalid("locale", "locale %q is not a language paypage shows pages in: use auto or an IETF language tag such as fr or pt-BR", s.Locale)
 	}
 	if p.NextAction != nil {
 		if err := p.NextAction.validate(); err != nil {
@@ -393,13 +426,17 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 }
 
 func (lp LineItemParams) build(param, currency string) (LineItem, error) {
-	if lp.Price != "" {
-		return LineItem{}, Invalid(param+"[price]", "stored prices are not supported; use price_data")
+	switch {
+	case lp.Price != "" && lp.PriceData != nil:
+		return LineItem{}, Invalid(param+"[price]", "send price or price_data, not both")
+	case lp.Price != "" && lp.stored == nil:
+		return LineItem{}, NoSuchPrice(param+"[price]", lp.Price)
+	case lp.Price != "":
+		return lp.buildStored(param, currency)
+	case lp.PriceData == nil:
+		return LineItem{}, Invalid(param+"[price_data]", "price or price_data is required")
 	}
 	pd := lp.PriceData
-	if pd == nil {
-		return LineItem{}, Invalid(param+"[price_data]", "price_data is required")
-	}
 	if pd.Currency != "" && !strings.EqualFold(pd.Currency, currency) {
 		return LineItem{}, Invalid(param+"[price_data][currency]", "every line item must use the session's currency %q", currency)
 	}
@@ -434,7 +471,8 @@ func (lp LineItemParams) build(param, currency string) (LineItem, error) {
 		return LineItem{}, Invalid(param+"[tax_amount]", "tax_amount must be between 0 and %d", MaxAmount)
 	}
 	li := LineItem{
-		ID: newID("li_"), Name: pd.ProductData.Name, Description: pd.ProductData.Description,
+		ID: newID("li_"), PriceID: newID("price_"), ProductID: newID("prod_"),
+		Name: pd.ProductData.Name, Description: pd.ProductData.Description,
 		Images: pd.ProductData.Images, Quantity: lp.Quantity, UnitAmount: *pd.UnitAmount, AmountTax: lp.TaxAmount,
 	}
 	if li.Images == nil {
@@ -458,5 +496,28 @@ func (lp LineItemParams) build(param, currency string) (LineItem, error) {
 		}
 		li.RecurringInterval, li.RecurringIntervalCount = r.Interval, r.IntervalCount
 	}
+	return li, nil
+}
+
+// buildStored is build for a line item naming a stored price: the price's
+// product, amount and interval, under the price's own ids.
+func (lp LineItemParams) buildStored(param, currency string) (LineItem, error) {
+	sp := lp.stored
+	if sp.Currency != currency {
+		return LineItem{}, Invalid(param+"[price]", "price %s is in %s; every line item must use the session's currency %q", lp.Price, sp.Currency, currency)
+	}
+	unit := sp.UnitAmount
+	inline := LineItemParams{Quantity: lp.Quantity, TaxAmount: lp.TaxAmount, PriceData: &PriceData{
+		UnitAmount:  &unit,
+		ProductData: &ProductData{Name: sp.Name, Description: sp.Description, Images: sp.Images},
+	}}
+	if sp.Interval != "" {
+		inline.PriceData.Recurring = &Recurring{Interval: sp.Interval, IntervalCount: sp.Count}
+	}
+	li, err := inline.build(param, currency)
+	if err != nil {
+		return LineItem{}, err
+	}
+	li.PriceID, li.ProductID = sp.PriceID, sp.ProductID
 	return li, nil
 }

@@ -451,15 +451,11 @@ func (s *Session) params() *SessionParams {
 	cust := s.Customer
 	p.CustomerDetails = &cust
 	for _, li := range s.LineItems {
-		unit := li.UnitAmount
-		lp := LineItemParams{Quantity: li.Quantity, TaxAmount: li.AmountTax, PriceData: &PriceData{
-			Currency: s.Currency, UnitAmount: &unit,
-			ProductData: &ProductData{Name: li.Name, Description: li.Description, Images: li.Images},
-		}}
-		if li.RecurringInterval != "" {
-			lp.PriceData.Recurring = &Recurring{Interval: li.RecurringInterval, IntervalCount: li.RecurringIntervalCount}
-		}
-		p.LineItems = append(p.LineItems, lp)
+		// The same prices as the parent's, under the same ids.
+		p.LineItems = append(p.LineItems, LineItemParams{Quantity: li.Quantity, TaxAmount: li.AmountTax,
+			Price: li.PriceID, stored: &storedPrice{PriceID: li.PriceID, ProductID: li.ProductID,
+				Currency: s.Currency, Name: li.Name, Description: li.Description, Images: li.Images,
+				UnitAmount: li.UnitAmount, Interval: li.RecurringInterval, Count: li.RecurringIntervalCount}})
 	}
 	for _, a := range s.Adjustments {
 		p.Fees = append(p.Fees, AdjustmentParams{Type: a.Kind, Label: a.Label, Amount: a.Amount})

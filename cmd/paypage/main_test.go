@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
 
@@ -88,6 +89,15 @@ func TestCLIContract(t *testing.T) {
 		if _, err := paypage(t, "merchant", "create", "--database-url", dbURL, "--name", "Bad",
 			"--allowed-origin", "not a url"); err == nil || !strings.Contains(err.Error(), "exit status 2") {
 			t.Fatalf("a bad origin was accepted: %v", err)
+		}
+		if _, err := paypage(t, "merchant", "create", "--database-url", dbURL, "--name", "Bad",
+			"--api-version", "paypage-1999-01-01"); err == nil || !strings.Contains(err.Error(), "exit status 2") {
+			t.Fatalf("an unknown API version was accepted: %v", err)
+		}
+		for _, v := range []string{store.APIVersionBLIK, store.APIVersionStripe} {
+			if _, err := paypage(t, "merchant", "create", "--database-url", dbURL, "--name", "Pinned "+v, "--api-version", v); err != nil {
+				t.Fatalf("merchant create --api-version %s: %v", v, err)
+			}
 		}
 
 		addr := freeAddr(t)

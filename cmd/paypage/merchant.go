@@ -38,6 +38,7 @@ type merchantFields struct {
 	logoURL, brandColor, buttonColor, background *string
 	borderStyle, fontFamily, theme               *string
 	locale, supportEmail, supportURL             *string
+	apiVersion                                   *string
 	recovery                                     *bool
 	origins, hosts                               repeated
 }
@@ -60,6 +61,8 @@ func addMerchantFields(fs *flag.FlagSet) *merchantFields {
 	f.supportEmail = fs.String("support-email", "", "support e-mail address shown on the pages")
 	f.supportURL = fs.String("support-url", "", "support page shown on the pages, an https URL")
 	f.recovery = fs.Bool("recovery", false, "expired sessions may be restarted by the shopper (--recovery=false to stop)")
+	f.apiVersion = fs.String("api-version", "", "pinned API version: how requests without a version header are answered: "+
+		store.APIVersionNative+" (the default), "+store.APIVersionBLIK+" or a Stripe version like "+store.APIVersionStripe+" (docs/api-versions.md)")
 	return f
 }
 
@@ -111,6 +114,8 @@ func (f *merchantFields) apply(m *store.Merchant) int {
 			m.SupportURL = *f.supportURL
 		case "recovery":
 			m.RecoveryEnabled = *f.recovery
+		case "api-version":
+			m.APIVersion = *f.apiVersion
 		default:
 			n-- // not a field: --database-url, --actor
 		}

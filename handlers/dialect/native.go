@@ -1,4 +1,4 @@
-package handlers
+package dialect
 
 import (
 	"strconv"
@@ -6,14 +6,23 @@ import (
 	"github.com/paypage/paypage/store"
 )
 
-// The JSON objects of the API. Field names are Stripe's wherever Stripe has
-// the concept, so that Stripe's client libraries decode them; paypage's own
-// additions (fees, failure_reason, attribution, version…) sit beside them and
-// are ignored by those clients. Absent optional values are null, as in
-// Stripe's API. docs/openapi.json describes every field.
+// Native is paypage's own dialect (store.APIVersionNative): Stripe's field
+// names wherever Stripe has the concept, so that Stripe's clients decode
+// what they know, and everything paypage knows beside them — its own status
+// words (processing, canceled, failed, refunded…), fees, currency exponent,
+// failure reason, attribution, version. Absent optional values are null.
+// docs/openapi.json describes every field (CheckoutSession).
+var Native = &Dialect{
+	Name:           "native",
+	Session:        func(v *View) any { return nativeSession(v) },
+	LineItem:       func(v *View, li store.LineItem) any { return nativeLineItem(v.Session, li) },
+	Expandable:     []string{"line_items", "appearance", "refunds", "child_sessions", "contract", "estimate"},
+	ItemExpandable: []string{"data.price", "data.price.product"}, // always included
+	Error:          StripeError,
+}
 
-// sessionObject is a "checkout.session".
-type sessionObject struct {
+// nativeSessionObject is a "checkout.session" in the native dialect.
+type nativeSessionObject struct {
 	ID                 string                `json:"id"`
 	Object             string                `json:"object"`
 	Livemode           bool                  `json:"livemode"`
@@ -68,10 +77,10 @@ type sessionObject struct {
 	Version            int64                 `json:"version"`
 
 	// Present only when asked for with expand[].
-	LineItems     *listObject[lineItemObject] `json:"line_items,omitempty"`
+	LineItems     *List[nativeLineItemObject] `json:"line_items,omitempty"`
 	Appearance    *store.Appearance           `json:"appearance,omitempty"`
-	Refunds       *listObject[refundObject]   `json:"refunds,omitempty"`
-	ChildSessions *listObject[*sessionObject] `json:"child_sessions,omitempty"`
+	Refunds       *List[refundObject]         `json:"refunds,omitempty"`
+	ChildSessions *List[*nativeSessionObject] `json:"child_sessions,omitempty"`
 	Contract      *store.RawJSON              `json:"contract,omitempty"`
 	Estimate      *store.RawJSON              `json:"estimate,omitempty"`
 }
@@ -121,13 +130,14 @@ type afterExpirationObject struct {
 
 // customTextObject is Stripe's custom_text, taken at creation and returned.
 type customTextObject struct {
-	AfterSubmit              *textMessage `json:"after_submit"`
-	ShippingAddress          *textMessage `json:"shipping_address"`
-	Submit                   *textMessage `json:"submit"`
-	TermsOfServiceAcceptance *textMessage `json:"terms_of_service_acceptance"`
+	AfterSubmit              *TextMessage `json:"after_submit"`
+	ShippingAddress          *TextMessage `json:"shipping_address"`
+	Submit                   *TextMessage `json:"submit"`
+	TermsOfServiceAcceptance *TextMessage `json:"terms_of_service_acceptance"`
 }
 
-type textMessage struct {
+// TextMessage is one custom_text position, in and out.
+type TextMessage struct {
 	Message string `json:"message"`
 }
 
@@ -148,37 +158,38 @@ type threeDSStep struct {
 	AllowedOrigins []string `json:"allowed_origins"`
 }
 
-// lineItemObject is a Stripe "item": a line item with its inline price.
-type lineItemObject struct {
-	ID             string      `json:"id"`
-	Object         string      `json:"object"`
-	AmountDiscount int64       `json:"amount_discount"`
-	AmountSubtotal int64       `json:"amount_subtotal"`
-	AmountTax      int64       `json:"amount_tax"`
-	AmountTotal    int64       `json:"amount_total"`
-	Currency       string      `json:"currency"`
-	Description    string      `json:"description"` // the product name, as Stripe has it
-	Quantity       int64       `json:"quantity"`
-	Price          priceObject `json:"price"`
+// nativeLineItemObject is a Stripe "item": a line item with its inline price
+// and its product as an object.
+type nativeLineItemObject struct {
+	ID             string            `json:"id"`
+	Object         string            `json:"object"`
+	AmountDiscount int64             `json:"amount_discount"`
+	AmountSubtotal int64             `json:"amount_subtotal"`
+	AmountTax      int64             `json:"amount_tax"`
+	AmountTotal    int64             `json:"amount_total"`
+	Currency       string            `json:"currency"`
+	Description    string            `json:"description"` // the product name, as Stripe has it
+	Quantity       int64             `json:"quantity"`
+	Price          nativePriceObject `json:"price"`
 }
 
-type priceObject struct {
-	ID                *string          `json:"id"`
-	Object            string           `json:"object"`
-	Active            bool             `json:"active"`
-	BillingScheme     string           `json:"billing_scheme"`
-	Created           int64            `json:"created"`
-	Currency          string           `json:"currency"`
-	Livemode          bool             `json:"livemode"`
-	Product           productObject    `json:"product"`
-	Recurring         *recurringObject `json:"recurring"`
-	TaxBehavior       string           `json:"tax_behavior"`
-	Type              string           `json:"type"`
-	UnitAmount        int64            `json:"unit_amount"`
-	UnitAmountDecimal string           `json:"unit_amount_decimal"`
+type nativePriceObject struct {
+	ID                *string             `json:"id"`
+	Object            string              `json:"object"`
+	Active            bool                `json:"active"`
+	BillingScheme     string              `json:"billing_scheme"`
+	Created           int64               `json:"created"`
+	Currency          string              `json:"currency"`
+	Livemode          bool                `json:"livemode"`
+	Product           nativeProductObject `json:"product"`
+	Recurring         *recurringObject    `json:"recurring"`
+	TaxBehavior       string              `json:"tax_behavior"`
+	Type              string              `json:"type"`
+	UnitAmount        int64               `json:"unit_amount"`
+	UnitAmountDecimal string              `json:"unit_amount_decimal"`
 }
 
-type productObject struct {
+type nativeProductObject struct {
 	ID          *string  `json:"id"`
 	Object      string   `json:"object"`
 	Active      bool     `json:"active"`
@@ -205,42 +216,73 @@ type refundObject struct {
 	Created         int64   `json:"created"`
 }
 
-// listObject is Stripe's list envelope.
-type listObject[T any] struct {
-	Object  string `json:"object"`
-	Data    []T    `json:"data"`
-	HasMore bool   `json:"has_more"`
-	URL     string `json:"url"`
-}
-
-func newList[T any](url string, data []T, more bool) *listObject[T] {
-	if data == nil {
-		data = []T{}
+// nativeSession renders v's session with the parts v.Expand asks for.
+func nativeSession(v *View) *nativeSessionObject {
+	s := v.Session
+	o := nativeBody(v)
+	if v.Expand.LineItems {
+		items := make([]nativeLineItemObject, 0, len(s.LineItems))
+		for _, li := range s.LineItems {
+			items = append(items, nativeLineItem(s, li))
+		}
+		o.LineItems = NewList("/v1/checkout/sessions/"+s.ID+"/line_items", items, false)
 	}
-	return &listObject[T]{Object: "list", Data: data, HasMore: more, URL: url}
+	if v.Expand.Appearance {
+		a := SessionAppearance(v.Merchant, s)
+		o.Appearance = &a
+	}
+	if v.Expand.Refunds {
+		refunds := make([]refundObject, 0, len(s.Refunds))
+		for _, r := range s.Refunds {
+			refunds = append(refunds, refund(r))
+		}
+		o.Refunds = NewList("/v1/checkout/sessions/"+s.ID, refunds, false)
+	}
+	if v.Expand.ChildSessions {
+		children := make([]*nativeSessionObject, 0, len(v.Children))
+		for _, c := range v.Children {
+			children = append(children, nativeSession(v.child(c)))
+		}
+		o.ChildSessions = NewList("/v1/checkout/sessions?recovered_from="+s.ID, children, v.ChildrenMore)
+	}
+	if v.Expand.Contract {
+		o.Contract = &s.Contract
+	}
+	if v.Expand.Estimate {
+		o.Estimate = &s.Estimate
+	}
+	return o
 }
 
-// sessionBody renders a session without its expandable parts.
-func (h *handler) sessionBody(s *store.Session) *sessionObject {
+// SessionAppearance is the branding a session's pages show: the merchant's,
+// with the session's overrides and the merchant's display name by default.
+func SessionAppearance(m *store.Merchant, s *store.Session) store.Appearance {
+	a := m.Appearance.Merge(s.Appearance)
+	if a.DisplayName == "" {
+		a.DisplayName = m.DisplayName
+	}
+	return a
+}
+
+// nativeBody renders a session without its expandable parts.
+func nativeBody(v *View) *nativeSessionObject {
+	s := v.Session
 	exp, _ := store.CurrencyExponent(s.Currency)
-	o := &sessionObject{
+	o := &nativeSessionObject{
 		ID: s.ID, Object: "checkout.session", Livemode: s.Livemode, Mode: s.Mode, UIMode: "hosted",
 		Status: s.Status, PaymentStatus: s.PaymentStatus, Currency: s.Currency, CurrencyExponent: exp,
 		DisplayCurrency: nullable(s.DisplayCurrency), AmountSubtotal: s.AmountSubtotal, AmountTotal: s.AmountTotal,
 		AmountRefunded: s.AmountRefunded,
 		TotalDetails:   totalDetails{AmountDiscount: s.AmountDiscount, AmountShipping: s.AmountShipping, AmountTax: s.AmountTax},
-		Fees:           []feeObject{},
+		Fees:           fees(s),
 		Customer:       nullable(s.CustomerID), CustomerEmail: nullable(s.Customer.Email),
 		CustomerDetails: details(s.Customer), Guest: s.Guest, ClientReferenceID: nullable(s.ClientReferenceID),
-		URL:        h.cfg.BaseURL + "/pay/" + s.ID,
+		URL:        v.PageURL(),
 		SuccessURL: nullable(s.SuccessURL), CancelURL: nullable(s.CancelURL), PendingURL: nullable(s.PendingURL),
 		ReturnURL:       nullable(s.ReturnURL),
 		AfterCompletion: afterCompletionObject{Type: s.AfterCompletion.Type, CustomMessage: nullable(s.AfterCompletion.CustomMessage)},
 		RecoveredFrom:   nullable(s.ParentID), Locale: s.Locale,
-		CustomText: customTextObject{
-			AfterSubmit: message(s.CustomText.AfterSubmit), ShippingAddress: message(s.CustomText.ShippingAddress),
-			Submit: message(s.CustomText.Submit), TermsOfServiceAcceptance: message(s.CustomText.TermsOfService),
-		},
+		CustomText:         customText(s.CustomText),
 		PaymentMethodTypes: s.PaymentMethodTypes, WalletOptions: s.WalletOptions,
 		PaymentMethod: nullable(s.PaymentMethod), Provider: nullable(s.Provider), PaymentIntent: nullable(s.PaymentIntent),
 		NextAction:    nextAction(s.NextAction),
@@ -258,34 +300,50 @@ func (h *handler) sessionBody(s *store.Session) *sessionObject {
 	if o.WalletOptions == nil {
 		o.WalletOptions = store.WalletOptions{}
 	}
-	for _, a := range s.Adjustments {
-		o.Fees = append(o.Fees, feeObject{Type: a.Kind, Label: a.Label, Amount: a.Amount})
-	}
 	return o
+}
+
+func fees(s *store.Session) []feeObject {
+	out := make([]feeObject, 0, len(s.Adjustments))
+	for _, a := range s.Adjustments {
+		out = append(out, feeObject{Type: a.Kind, Label: a.Label, Amount: a.Amount})
+	}
+	return out
+}
+
+func customText(ct store.CustomText) customTextObject {
+	return customTextObject{
+		AfterSubmit: message(ct.AfterSubmit), ShippingAddress: message(ct.ShippingAddress),
+		Submit: message(ct.Submit), TermsOfServiceAcceptance: message(ct.TermsOfService),
+	}
 }
 
 func details(c store.Customer) *customerDetails {
 	if c == (store.Customer{}) {
 		return nil
 	}
-	d := &customerDetails{
+	return &customerDetails{
 		Email: nullable(c.Email), Name: nullable(c.Name()), FirstName: nullable(c.FirstName),
 		LastName: nullable(c.LastName), Phone: nullable(c.Phone), IPAddress: nullable(c.IPAddress),
+		Address: address(c.Address),
 	}
-	if a := c.Address; a != (store.Address{}) {
-		d.Address = &addressObject{
-			Line1: nullable(a.Line1), Line2: nullable(a.Line2), City: nullable(a.City),
-			State: nullable(a.State), PostalCode: nullable(a.PostalCode), Country: nullable(a.Country),
-		}
-	}
-	return d
 }
 
-func message(s string) *textMessage {
+func address(a store.Address) *addressObject {
+	if a == (store.Address{}) {
+		return nil
+	}
+	return &addressObject{
+		Line1: nullable(a.Line1), Line2: nullable(a.Line2), City: nullable(a.City),
+		State: nullable(a.State), PostalCode: nullable(a.PostalCode), Country: nullable(a.Country),
+	}
+}
+
+func message(s string) *TextMessage {
 	if s == "" {
 		return nil
 	}
-	return &textMessage{Message: s}
+	return &TextMessage{Message: s}
 }
 
 func nextAction(na *store.NextAction) *nextActionObject {
@@ -305,16 +363,16 @@ func nextAction(na *store.NextAction) *nextActionObject {
 	return o
 }
 
-func lineItem(s *store.Session, li store.LineItem) lineItemObject {
-	o := lineItemObject{
+func nativeLineItem(s *store.Session, li store.LineItem) nativeLineItemObject {
+	o := nativeLineItemObject{
 		ID: li.ID, Object: "item", AmountDiscount: li.AmountDiscount, AmountSubtotal: li.AmountSubtotal,
 		AmountTax: li.AmountTax, AmountTotal: li.AmountTotal, Currency: s.Currency, Description: li.Name,
 		Quantity: li.Quantity,
-		Price: priceObject{
+		Price: nativePriceObject{
 			ID: nullable(li.PriceID), Object: "price", Active: true, BillingScheme: "per_unit", Created: s.Created,
 			Currency: s.Currency, Livemode: s.Livemode, TaxBehavior: "unspecified", Type: "one_time",
 			UnitAmount: li.UnitAmount, UnitAmountDecimal: strconv.FormatInt(li.UnitAmount, 10),
-			Product: productObject{
+			Product: nativeProductObject{
 				ID: nullable(li.ProductID), Object: "product", Active: true, Name: li.Name,
 				Description: nullable(li.Description), Images: li.Images,
 			},
@@ -336,18 +394,4 @@ func refund(r store.Refund) refundObject {
 		Reason: nullable(r.Reason), FailureReason: nullable(r.FailureReason), CheckoutSession: r.SessionID,
 		Created: r.Created,
 	}
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func orEmpty(m store.Metadata) store.Metadata {
-	if m == nil {
-		return store.Metadata{}
-	}
-	return m
 }
