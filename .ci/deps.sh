@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs and a fresh Debian machine lacks: make,
-# PostgreSQL's server binaries, Chromium, and the browser tests' node
-# packages. Quick and silent when everything is already there.
+# PostgreSQL's server binaries, Chromium, the browser tests' node packages,
+# and systemd-analyze (deploy/'s unit file check). Quick and silent when
+# everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,9 @@ npm_stale() {
 
 pkgs=()
 command -v make >/dev/null || pkgs+=(make)
+# deploy/deploy_test.go checks deploy/paypage.service with systemd-analyze;
+# the package only installs files, it starts nothing in a container.
+command -v systemd-analyze >/dev/null || pkgs+=(systemd)
 have_postgres || pkgs+=(postgresql)
 # Liberation fonts: without any font, pages cannot lay out text; Chromium's
 # other recommends are desktop services a headless test has no use for.

@@ -181,12 +181,12 @@ func (o *overlap) Set(v string) error {
 
 // merchantStore opens the store for a merchant command, its changes audited
 // as made by the operator.
-func merchantStore(ctx context.Context, dbURL, actorFlag string) (*store.Store, context.Context, error) {
+func merchantStore(ctx context.Context, dbURL, who string) (*store.Store, context.Context, error) {
 	st, err := openStore(ctx, dbURL, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, store.WithActor(ctx, actor(actorFlag)), nil
+	return st, store.WithActor(ctx, actor(who)), nil
 }
 
 // storeError turns what the caller got wrong (a refused value, an unknown
