@@ -9,7 +9,7 @@ import (
 
 // Stripe is the strict Stripe dialect, for Stripe's clients (any request
 // with a Stripe-Version header) and merchants who pin a Stripe version:
-// every object valid against Stripe's published schema (testdata/stripe),
+// every object valid against Stripe's published schema (docs/stripe),
 // every property Stripe always sends present, null where paypage has no
 // such thing. paypage's states are mapped onto Stripe's words the way Stripe
 // reports the same situation (stripeStates; docs/api-versions.md has the
