@@ -60,9 +60,20 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlx.Open(engine, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", engine, err)
+	var db *sqlx.DB
+	switch engine {
+	case Postgres:
+		// Every wait on a connection ends with its context, even when the
+		// server does not answer (pgconn.go).
+		c, err := newPGConnector(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", engine, err)
+		}
+		db = sqlx.NewDb(sql.OpenDB(c), engine)
+	default:
+		if db, err = sqlx.Open(engine, dsn); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", engine, err)
+		}
 	}
 	switch engine {
 	case Postgres:
@@ -107,20 +118,62 @@ func parseURL(rawURL string) (engine, dsn string, err error) {
 	default:
 		path := strings.TrimPrefix(rawURL, "sqlite:")
 		path = strings.TrimPrefix(path, "//")
+		path, query, _ := strings.Cut(path, "?")
 		if path == "" {
 			return "", "", errors.New("store: sqlite URL without a path")
+		}
+		pragmas, err := sqlitePragmas(query)
+		if err != nil {
+			return "", "", err
 		}
 		if dir := filepath.Dir(path); dir != "." {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return "", "", fmt.Errorf("store: create data directory: %w", err)
 			}
 		}
+		if err := createPrivate(path); err != nil {
+			return "", "", fmt.Errorf("store: create database file: %w", err)
+		}
 		// _txlock=immediate takes the write lock at BEGIN, so two writers never
 		// both read then deadlock on upgrade; foreign keys are off by default.
 		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" + pragmas
 		return SQLite, dsn, nil
 	}
+}
+
+// sqlitePragmas reads the query of a sqlite: URL, where only _pragma is
+// allowed (sqlite:PATH?_pragma=max_page_count(262144) caps the file's
+// size), and returns it as DSN parameters to append after paypage's own.
+func sqlitePragmas(query string) (string, error) {
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("store: sqlite URL: %w", err)
+	}
+	var out strings.Builder
+	for k, vs := range q {
+		if k != "_pragma" {
+			return "", fmt.Errorf("store: sqlite URL parameter %q is not supported; only _pragma is", k)
+		}
+		for _, v := range vs {
+			out.WriteString("&_pragma=" + url.QueryEscape(v))
+		}
+	}
+	return out.String(), nil
+}
+
+// createPrivate creates the database file readable by its owner only,
+// unless it exists: it holds secrets and shoppers' personal data, and SQLite
+// gives its WAL and shared-memory files the database file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // Engine reports "postgres" or "sqlite".
@@ -136,6 +189,29 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// probeFiller is larger than a page, so that the probe row needs pages of
+// its own, as a new session does.
+var probeFiller = make([]byte, 8<<10)
+
+// ProbeWrite checks that the database takes a write that needs new space: it
+// inserts a row of a few pages and deletes it again in one committed
+// transaction, so nothing of it stays. A full disk, a read-only database or
+// a server that cannot commit fail it where a ping still succeeds.
+func (s *Store) ProbeWrite(ctx context.Context) error {
+	id := randomString(16)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO health_probe (id, filler) VALUES (?, ?)`), id, probeFiller); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM health_probe WHERE id = ?`), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: probe write: %w", err)
 	}
 	return nil
 }
