@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -98,10 +99,16 @@ func (r *rangeFilter) bounds() (gte, lte int64, possible bool) {
 		gte = *r.GTE
 	}
 	if r.GT != nil {
+		if *r.GT == math.MaxInt64 {
+			return 0, 0, false // nothing is after the end of time (and +1 would wrap round)
+		}
 		gte = max(gte, *r.GT+1)
 	}
 	if r.LTE != nil {
 		lte, bounded = *r.LTE, true
+	}
+	if r.LT != nil && *r.LT < 1 {
+		return 0, 0, false // nothing was created before 1970 (and -1 could wrap round)
 	}
 	if r.LT != nil && (!bounded || *r.LT-1 < lte) {
 		lte, bounded = *r.LT-1, true

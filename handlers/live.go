@@ -47,7 +47,11 @@ func etag(s liveState) string {
 // down. Conditional requests are answered 304 while nothing changed.
 func (h *handler) liveStatus(c *fiber.Ctx) error {
 	c.Locals(jsonErrorsKey, true)
-	st, err := h.store.SessionState(c.UserContext(), c.Params("id"))
+	id, err := sessionIDParam(c)
+	if err != nil {
+		return err
+	}
+	st, err := h.store.SessionState(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -78,9 +82,13 @@ func etagMatch(header, tag string) bool {
 // the heartbeat) and when the server shuts down. A client that has already
 // seen the final state is answered 204, which tells EventSource to stop.
 func (h *handler) liveEvents(c *fiber.Ctx) error {
+	id, err := sessionIDParam(c)
+	if err != nil {
+		return err
+	}
 	// A copy: Fiber's strings point into the request buffer, which the
 	// connection reuses once the handler returns, while the stream goes on.
-	id := strings.Clone(c.Params("id"))
+	id = strings.Clone(id)
 	ip := h.clientIP(c)
 	if !h.streams.acquire(ip) {
 		return errTooManyStreams
