@@ -14,10 +14,18 @@ import (
 	"github.com/paypage/paypage/store/storetest"
 )
 
+// PostgreSQL faults, on one cluster of the test's own (starting one takes
+// seconds): frozen, stopped, and back.
+func TestPostgresFaults(t *testing.T) {
+	cl := storetest.NewCluster(t)
+	t.Run("frozen: every call ends with its context", func(t *testing.T) { callsEndWhenFrozen(t, cl) })
+	t.Run("stopped: unavailable, and recovers by itself", func(t *testing.T) { stoppedRecovers(t, cl) })
+	t.Run("back: the hub resumes soon after the database", func(t *testing.T) { hubResumes(t, cl) })
+}
+
 // A call on a server that answers nothing must end with its context: lib/pq
 // alone would wait on the frozen server for as long as it stays frozen.
-func TestPostgresCallsEndWithTheirContextWhenTheServerFreezes(t *testing.T) {
-	cl := storetest.NewCluster(t)
+func callsEndWhenFrozen(t *testing.T, cl *storetest.Cluster) {
 	for _, tc := range []struct{ name, url string }{{"tcp", cl.URL()}, {"unix socket", cl.SocketURL()}} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := newStore(t, tc.url)
@@ -105,8 +113,9 @@ func TestPostgresCallsEndWithTheirContextWhenTheServerFreezes(t *testing.T) {
 	}
 }
 
-func TestPostgresStoppedIsUnavailableAndRecoversByItself(t *testing.T) {
-	cl := storetest.NewCluster(t)
+// A stopped server is unavailable, for the pool's old connections and new
+// ones alike, and the store recovers without a restart.
+func stoppedRecovers(t *testing.T, cl *storetest.Cluster) {
 	s, _ := newStore(t, cl.URL())
 	m, _ := newMerchant(t, s, nil)
 	sess := createSession(t, s, m, false, validParams())
@@ -243,8 +252,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 
 // After an outage the LISTEN connection is back within about a second of the
 // database, however long the outage lasted, and every watcher looks again.
-func TestHubResumesSoonAfterTheDatabaseReturns(t *testing.T) {
-	cl := storetest.NewCluster(t)
+func hubResumes(t *testing.T, cl *storetest.Cluster) {
 	a, _ := newStore(t, cl.URL())
 	b, _ := newStore(t, cl.URL())
 	hub := store.NewHub(b, nil)

@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
 	"errors"
@@ -193,14 +194,19 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// probeFiller is larger than a page, so that the probe row needs pages of
-// its own, as a new session does.
-var probeFiller = make([]byte, 8<<10)
+// probeFiller needs more room than any one request writes (16 SQLite
+// pages), so that a database too full for a new session fails the probe
+// too. Random, so that PostgreSQL cannot compress it away.
+var probeFiller = func() []byte {
+	b := make([]byte, 64<<10)
+	rand.Read(b)
+	return b
+}()
 
 // ProbeWrite checks that the database takes a write that needs new space: it
-// inserts a row of a few pages and deletes it again in one committed
-// transaction, so nothing of it stays. A full disk, a read-only database or
-// a server that cannot commit fail it where a ping still succeeds.
+// inserts a row of 64 KiB and deletes it again in one committed transaction,
+// so nothing of it stays. A full disk, a read-only database or a server that
+// cannot commit fail it where a ping still succeeds.
 func (s *Store) ProbeWrite(ctx context.Context) error {
 	id := randomString(16)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
