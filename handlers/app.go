@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"cmp"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -34,6 +35,9 @@ type Config struct {
 	// this process, in all and per client address (0: the defaults).
 	MaxStreams          int
 	MaxStreamsPerClient int
+	// RequestTimeout bounds each request's database work (0:
+	// DefaultRequestTimeout); past it the answer is 503 with Retry-After.
+	RequestTimeout time.Duration
 }
 
 // handler holds the dependencies every route uses.
@@ -48,6 +52,9 @@ type handler struct {
 	cookies      *cookieJar
 	hub          *store.Hub
 	heartbeat    time.Duration
+	timeout      time.Duration // each request's deadline
+	outage       *outage       // the database's unavailability, for 503s and /readyz
+	refused      *quietCount   // 429s since the last log line
 }
 
 // New builds the Fiber app with every route in one visible place.
@@ -59,7 +66,10 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, time.Now),
 		authFailures: newRateLimiter(authFailRate, authFailBurst, time.Now),
 		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
-		cookies:      newCookieJar(cfg.CookieKeys)}
+		cookies:      newCookieJar(cfg.CookieKeys),
+		timeout:      cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
+		outage:       newOutage(cfg.Logger, st.Ping, st.ProbeWrite),
+		refused:      &quietCount{period: time.Minute}}
 	h.hub, h.heartbeat = liveHub(st, cfg)
 	app := fiber.New(fiber.Config{
 		AppName:               "paypage",
@@ -74,7 +84,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxyStrings(cfg.TrustedProxies),
 	})
-	app.Use(h.requestContext, h.recoverPanic, refuseEncodedBodies, securityHeaders, h.shopperCookies)
+	app.Use(h.requestContext, securityHeaders, h.recoverPanic, refuseEncodedBodies, h.shopperCookies)
 
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
@@ -120,10 +130,15 @@ func (h *handler) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
+// readyz is green while the database serves requests: red from the first
+// request it failed until a probe succeeds again (outage), and within
+// probeTimeout however silent the database is. The failure is logged once
+// per episode, like the requests'.
 func (h *handler) readyz(c *fiber.Ctx) error {
-	if err := h.store.Ping(c.UserContext()); err != nil {
-		h.logger(c).Error("readiness: database unreachable", "err", err)
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "database unreachable"})
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if err := h.outage.check(c.UserContext()); err != nil {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "database unavailable"})
 	}
 	return c.JSON(fiber.Map{"status": "ok"})
 }

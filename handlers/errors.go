@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -42,15 +44,27 @@ type apiError struct {
 
 // handleError is the one place that turns an error into an answer: its
 // status from the domain code, Stripe-style JSON under /v1, an HTML page
-// elsewhere. Internal errors are logged and never shown.
+// elsewhere. Internal errors are logged and never shown; the database being
+// unavailable is a 503 with Retry-After, logged once per episode (outage).
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
+	if requestID(c) == "" {
+		// fasthttp refused the request before any handler ran (413, 431):
+		// the answer still gets an id and the security headers.
+		stampRequest(c)
+		setSecurityHeaders(c)
+	}
 	status, body := classify(err)
 	// Drivers do not always wrap the context's error: a failure once the
 	// request's deadline has passed is that deadline's doing.
 	if ctxErr := c.UserContext().Err(); status == fiber.StatusInternalServerError && errors.Is(ctxErr, context.DeadlineExceeded) {
 		status, body = classify(ctxErr)
+		err = fmt.Errorf("%w (after the request's deadline: %w)", err, ctxErr)
 	}
-	if status >= 500 {
+	down := databaseDown(err)
+	switch {
+	case down:
+		h.outage.failed(err, requestStart(c))
+	case status >= 500:
 		h.logger(c).Error("request failed", "err", err, "path", c.Path())
 	}
 	body.RequestID = requestID(c)
@@ -66,7 +80,17 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	if strings.HasPrefix(c.Path(), "/v1/") || c.Path() == "/v1" || c.Locals(jsonErrorsKey) == true {
 		return c.JSON(fiber.Map{"error": body})
 	}
-	h.errorPageLocale(c)
+	if down {
+		pageLocale(c, "", "") // the session's locale would take the database
+	} else {
+		h.errorPageLocale(c)
+	}
+	// The page is rendered with a context of its own: the request's may have
+	// run out (that is often why we are here), and an error page must never
+	// come out empty.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), errorPageTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
 	v := views.ErrorView{Status: status, RequestID: body.RequestID}
 	if status == fiber.StatusBadRequest {
 		v.Param = body.Param
@@ -78,6 +102,9 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	return render(c, views.ErrorPage(v))
 }
 
+// errorPageTimeout bounds the rendering of an error page.
+const errorPageTimeout = time.Second
+
 // classify maps an error to its HTTP status and Stripe error body.
 func classify(err error) (int, apiError) {
 	var rl *rateLimited
@@ -85,9 +112,9 @@ func classify(err error) (int, apiError) {
 		return fiber.StatusTooManyRequests, apiError{Type: "invalid_request_error", Code: "rate_limit",
 			Message: "Too many requests hit the API too quickly. Retry after the number of seconds in the Retry-After header."}
 	}
-	// The request's database deadline ran out: the database is overloaded or
-	// unreachable for now, and the same request may well succeed later.
-	if errors.Is(err, context.DeadlineExceeded) {
+	// The database cannot serve the request for now (unreachable, too slow,
+	// full, read-only…): the same request may well succeed later.
+	if databaseDown(err) {
 		return fiber.StatusServiceUnavailable, apiError{Type: "api_error",
 			Message: "The service is temporarily unavailable. Retry after the number of seconds in the Retry-After header."}
 	}
@@ -130,15 +157,18 @@ func classify(err error) (int, apiError) {
 	case codeUnauthorized:
 		body.Code = ""
 		return fiber.StatusUnauthorized, body
-	case codeUnavailable:
+	case store.EUNAVAILABLE:
 		body.Type, body.Code = "api_error", ""
 		return fiber.StatusServiceUnavailable, body
 	}
 	return fiber.StatusInternalServerError, apiError{Type: "api_error", Message: "An internal error occurred."}
 }
 
-// Codes of the HTTP layer's own errors, beside the store's.
-const (
-	codeUnauthorized = "unauthorized"
-	codeUnavailable  = "unavailable" // 503 with Retry-After: a limit of this instance
-)
+// databaseDown reports whether err is the database failing (see
+// store.Unavailable), rather than a refusal of the request's own.
+func databaseDown(err error) bool {
+	return !errors.As(err, new(*store.Error)) && store.Unavailable(err)
+}
+
+// codeUnauthorized is the HTTP layer's own error code, beside the store's.
+const codeUnauthorized = "unauthorized"

@@ -184,14 +184,21 @@ func (s *liveStream) run(w *bufio.Writer) {
 		case <-s.shutdown:
 			return
 		}
+		readAt := time.Now()
 		next, err := s.read()
 		switch {
 		case store.IsNotFound(err):
 			return
 		case err != nil:
 			// The database is unavailable for now: keep the client, look
-			// again at the next heartbeat.
-			s.h.log.Warn("live: read session", "session", s.id, "err", err)
+			// again at the next heartbeat or signal (the hub signals every
+			// stream when its connection comes back). Counted with the
+			// outage, not logged per stream.
+			if databaseDown(err) {
+				s.h.outage.failed(err, readAt)
+			} else {
+				s.h.log.Warn("live: read session", "session", s.id, "err", err)
+			}
 			stale = true
 		default:
 			cur, stale = next, false
@@ -317,5 +324,5 @@ func (l *streamLimit) release(ip string) {
 	}
 }
 
-var errTooManyStreams = &store.Error{Code: codeUnavailable,
+var errTooManyStreams = &store.Error{Code: store.EUNAVAILABLE,
 	Message: "Too many live-update streams are open; poll /status instead, or retry later."}
