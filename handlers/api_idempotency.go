@@ -37,6 +37,9 @@ func (h *handler) idempotent(next fiber.Handler) fiber.Handler {
 		if len(key) > maxIdempotencyKey {
 			return store.Invalid(headerIdempotencyKey, "Idempotency-Key must be at most %d characters; this one has %d.", maxIdempotencyKey, len(key))
 		}
+		if !store.IsText(key) {
+			return errNotText(headerIdempotencyKey)
+		}
 		c.Set(headerIdempotencyKey, key) // echoed, as Stripe does
 		m, live := merchant(c)
 		prior, err := h.store.BeginIdempotent(c.UserContext(), m.ID, live, key, requestHash(c))

@@ -176,7 +176,9 @@ func TestAPIClassifyMapsErrorsToStripesStatuses(t *testing.T) {
 
 func TestAPIErrorAnswersCarryRetryAfter(t *testing.T) {
 	t.Parallel()
-	h := &handler{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	healthy := func(context.Context) error { return nil }
+	h := &handler{log: log, timeout: DefaultRequestTimeout, outage: newOutage(log, healthy, healthy), refused: &quietCount{period: time.Minute}}
 	app := fiber.New(fiber.Config{ErrorHandler: h.handleError})
 	app.Use(h.requestContext)
 	app.Get("/v1/slow", func(c *fiber.Ctx) error { return fmt.Errorf("select: %w", context.DeadlineExceeded) })

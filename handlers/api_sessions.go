@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 
@@ -123,10 +124,16 @@ func (r *rangeFilter) bounds() (gte, lte int64, possible bool) {
 		gte = *r.GTE
 	}
 	if r.GT != nil {
+		if *r.GT == math.MaxInt64 {
+			return 0, 0, false // nothing is after the end of time (and +1 would wrap round)
+		}
 		gte = max(gte, *r.GT+1)
 	}
 	if r.LTE != nil {
 		lte, bounded = *r.LTE, true
+	}
+	if r.LT != nil && *r.LT < 1 {
+		return 0, 0, false // nothing was created before 1970 (and -1 could wrap round)
 	}
 	if r.LT != nil && (!bounded || *r.LT-1 < lte) {
 		lte, bounded = *r.LT-1, true
@@ -162,8 +169,11 @@ func listLimit(l *int64) int {
 func (h *handler) merchantSession(c *fiber.Ctx) (*store.Session, error) {
 	m, live := merchant(c)
 	id := c.Params("id")
-	if !store.IsSessionID(id) {
-		// Stripe answers an id of any shape it did not give out as missing.
+	switch {
+	case !store.IsText(id):
+		return nil, errNotText("id") // bytes that are not text: the request is wrong
+	case !store.IsSessionID(id):
+		// Stripe answers an id of any other shape as missing.
 		return nil, errNoSuchSession(id, &store.Error{Code: store.ENOTFOUND})
 	}
 	sess, err := h.store.MerchantSession(c.UserContext(), m.ID, live, id)

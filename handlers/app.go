@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"cmp"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -39,6 +40,9 @@ type Config struct {
 	// Metrics, when set, counts requests and the rest (see NewMetrics);
 	// cmd serves them on their own address.
 	Metrics *Metrics
+	// RequestTimeout bounds each request's database work (0:
+	// DefaultRequestTimeout); past it the answer is 503 with Retry-After.
+	RequestTimeout time.Duration
 }
 
 // handler holds the dependencies every route uses.
@@ -55,6 +59,9 @@ type handler struct {
 	heartbeat    time.Duration
 	metrics      *Metrics
 	routes       map[routeKey]*routeMetrics // the request histogram's series, by route
+	timeout      time.Duration              // each request's deadline
+	outage       *outage                    // the database's unavailability, for 503s and /readyz
+	refused      *quietCount                // 429s since the last log line
 }
 
 // New builds the Fiber app with every route in one visible place.
@@ -69,7 +76,10 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, cfg.Now),
 		authFailures: newRateLimiter(authFailRate, authFailBurst, cfg.Now),
 		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
-		cookies:      newCookieJar(cfg.CookieKeys), metrics: cfg.Metrics}
+		cookies:      newCookieJar(cfg.CookieKeys), metrics: cfg.Metrics,
+		timeout: cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
+		outage:  newOutage(cfg.Logger, st.Ping, st.ProbeWrite),
+		refused: &quietCount{period: time.Minute}}
 	h.hub, h.heartbeat = liveHub(st, cfg)
 	app := fiber.New(fiber.Config{
 		AppName:               "paypage",
@@ -84,7 +94,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxyStrings(cfg.TrustedProxies),
 	})
-	app.Use(h.requestContext, h.recoverPanic, refuseEncodedBodies, securityHeaders, h.shopperCookies)
+	app.Use(h.requestContext, securityHeaders, h.recoverPanic, refuseEncodedBodies, h.shopperCookies)
 
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
@@ -133,10 +143,15 @@ func (h *handler) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
+// readyz is green while the database serves requests: red from the first
+// request it failed until a probe succeeds again (outage), and within
+// probeTimeout however silent the database is. The failure is logged once
+// per episode, like the requests'.
 func (h *handler) readyz(c *fiber.Ctx) error {
-	if err := h.store.Ping(c.UserContext()); err != nil {
-		h.logger(c).Error("readiness: database unreachable", "err", err)
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "database unreachable"})
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if err := h.outage.check(c.UserContext()); err != nil {
+		c.Set(fiber.HeaderRetryAfter, "1")
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "database unavailable"})
 	}
 	return c.JSON(fiber.Map{"status": "ok"})
 }

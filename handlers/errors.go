@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -37,15 +39,27 @@ func (e *rateLimited) Error() string { return "rate limited" }
 
 // handleError is the one place that turns an error into an answer: its
 // status from the domain code, Stripe-style JSON under /v1, an HTML page
-// elsewhere. Internal errors are logged and never shown.
+// elsewhere. Internal errors are logged and never shown; the database being
+// unavailable is a 503 with Retry-After, logged once per episode (outage).
 func (h *handler) handleError(c *fiber.Ctx, err error) error {
+	if requestID(c) == "" {
+		// fasthttp refused the request before any handler ran (413, 431):
+		// the answer still gets an id and the security headers.
+		stampRequest(c)
+		setSecurityHeaders(c)
+	}
 	status, body := classify(err)
 	// Drivers do not always wrap the context's error: a failure once the
 	// request's deadline has passed is that deadline's doing.
 	if ctxErr := c.UserContext().Err(); status == fiber.StatusInternalServerError && errors.Is(ctxErr, context.DeadlineExceeded) {
 		status, body = classify(ctxErr)
+		err = fmt.Errorf("%w (after the request's deadline: %w)", err, ctxErr)
 	}
-	if status >= 500 {
+	down := databaseDown(err)
+	switch {
+	case down:
+		h.outage.failed(err, requestStart(c))
+	case status >= 500:
 		h.logger(c).Error("request failed", "err", err, "path", c.Path())
 	}
 	body.RequestID = requestID(c)
@@ -62,7 +76,17 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		body.Status = status
 		return c.JSON(apiDialect(c).Error(body))
 	}
-	h.errorPageLocale(c)
+	if down {
+		pageLocale(c, "", "") // the session's locale would take the database
+	} else {
+		h.errorPageLocale(c)
+	}
+	// The page is rendered with a context of its own: the request's may have
+	// run out (that is often why we are here), and an error page must never
+	// come out empty.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), errorPageTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
 	v := views.ErrorView{Status: status, RequestID: body.RequestID, Unavailable: errors.Is(err, errMerchantUnavailable)}
 	if status == fiber.StatusBadRequest {
 		v.Param = body.Param
@@ -74,6 +98,9 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	return render(c, views.ErrorPage(v))
 }
 
+// errorPageTimeout bounds the rendering of an error page.
+const errorPageTimeout = time.Second
+
 // classify maps an error to its HTTP status and the fields of its answer
 // (Stripe's, which each dialect words its way).
 func classify(err error) (int, dialect.Error) {
@@ -82,9 +109,9 @@ func classify(err error) (int, dialect.Error) {
 		return fiber.StatusTooManyRequests, dialect.Error{Type: "invalid_request_error", Code: "rate_limit",
 			Message: "Too many requests hit the API too quickly. Retry after the number of seconds in the Retry-After header."}
 	}
-	// The request's database deadline ran out: the database is overloaded or
-	// unreachable for now, and the same request may well succeed later.
-	if errors.Is(err, context.DeadlineExceeded) {
+	// The database cannot serve the request for now (unreachable, too slow,
+	// full, read-only…): the same request may well succeed later.
+	if databaseDown(err) {
 		return fiber.StatusServiceUnavailable, dialect.Error{Type: "api_error",
 			Message: "The service is temporarily unavailable. Retry after the number of seconds in the Retry-After header."}
 	}
@@ -130,7 +157,7 @@ func classify(err error) (int, dialect.Error) {
 	case codeUnauthorized:
 		body.Code = ""
 		return fiber.StatusUnauthorized, body
-	case codeUnavailable:
+	case store.EUNAVAILABLE:
 		body.Type, body.Code = "api_error", ""
 		return fiber.StatusServiceUnavailable, body
 	case codeMerchantUnavailable:
@@ -140,10 +167,15 @@ func classify(err error) (int, dialect.Error) {
 	return fiber.StatusInternalServerError, dialect.Error{Type: "api_error", Message: "An internal error occurred."}
 }
 
+// databaseDown reports whether err is the database failing (see
+// store.Unavailable), rather than a refusal of the request's own.
+func databaseDown(err error) bool {
+	return !errors.As(err, new(*store.Error)) && store.Unavailable(err)
+}
+
 // Codes of the HTTP layer's own errors, beside the store's.
 const (
 	codeUnauthorized = "unauthorized"
-	codeUnavailable  = "unavailable" // 503 with Retry-After: a limit of this instance
 	// codeMerchantUnavailable: the operator disabled the session's merchant (403).
 	codeMerchantUnavailable = "merchant_unavailable"
 )

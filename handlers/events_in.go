@@ -277,7 +277,7 @@ type paymentEventObject struct {
 // the event to the merchant's session through store.Transition.
 func (h *handler) paymentEvent(c *fiber.Ctx) error {
 	m, live := merchant(c)
-	p, _ := c.Locals(eventParamsKey).(*paymentEventParams)
+	p, signed := c.Locals(eventParamsKey).(*paymentEventParams)
 	if p == nil {
 		p = new(paymentEventParams)
 		if err := bindBody(c, p); err != nil {
@@ -300,6 +300,9 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 		Action: eventActions[p.Type], Source: "payment_event", EventID: p.ID,
 		PaymentIntent: p.PaymentIntent, PaymentMethod: p.PaymentMethod, Provider: p.Provider,
 		FailureReason: p.FailureReason, FailureMessage: p.FailureMessage, NextAction: p.NextAction,
+		// The webhook secret lives with the provider's integration: it may
+		// not send shoppers beyond the origin the secret key gave at creation.
+		PinNextAction: signed,
 	}
 	if p.Amount != nil {
 		t.Refund = &store.RefundParams{Amount: *p.Amount, Reason: p.RefundReason}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -28,11 +29,46 @@ import (
 // so both encodings reach the store as the same value.
 
 // Bounds on what one request may carry, well above any real checkout session
-// (100 line items of a dozen fields each) and far below what could hurt.
+// (100 line items of a dozen fields each) and far below what could hurt. A
+// JSON body may hold more values, and deeper, than a form: contract and
+// estimate are documents of their own (64 KiB at most, checked by the store).
 const (
 	maxParams     = 5000
 	maxParamDepth = 12
+	maxJSONValues = 50_000
+	maxJSONDepth  = 64
 )
+
+// Text that reaches the store must be text: valid UTF-8 without NUL.
+// PostgreSQL refuses both (a 500 where the caller deserves a 400), SQLite
+// stores them, and encoding/json would silently turn invalid bytes into
+// U+FFFD. Every parameter name and value, in a form, a query string or a
+// JSON body, is checked while it is parsed, and refused naming it.
+
+// errNotText refuses the parameter at path.
+func errNotText(path string) error {
+	return store.Invalid(path, "Invalid text in %s: it must be valid UTF-8 without NUL characters.", path)
+}
+
+// shownKey is a parameter name fit to be named in an error: bytes that are
+// not text are shown as U+FFFD.
+func shownKey(k string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", "\uFFFD"), "\uFFFD")
+}
+
+// sessionIDParam returns the path's :id when it is a checkout session id.
+// Bytes that are not text are refused, naming id (400); any other id that
+// is not a session id's shape is unknown (404), without asking the store.
+func sessionIDParam(c *fiber.Ctx) (string, error) {
+	id := c.Params("id")
+	if !store.IsText(id) {
+		return "", errNotText("id")
+	}
+	if !store.IsSessionID(id) {
+		return "", &store.Error{Code: store.ENOTFOUND, Param: "id", Message: "not found"}
+	}
+	return id, nil
+}
 
 // bindBody reads a POST body, form-encoded or JSON, into dst (a pointer).
 // The query string of a POST carries no parameters.
@@ -101,25 +137,125 @@ func bindTree(tree map[string]any, fromJSON bool, dst any) error {
 	return nil
 }
 
-// parseJSON reads a JSON object, keeping numbers exact.
+// parseJSON reads a JSON object, keeping numbers exact. It refuses what
+// encoding/json would let through silently: a key given twice (the last
+// would win), text that is not valid UTF-8 (it would become U+FFFD), a lone
+// surrogate escape (likewise), and NUL.
 func parseJSON(body []byte) (map[string]any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return map[string]any{}, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, store.Invalid("", "The request body is not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	p := &jsonParser{dec: dec, body: body}
+	tok, raw, err := p.token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, store.Invalid("", "The request body must be a JSON object.")
+	}
+	v, err := p.value(tok, raw, "", 0)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, store.Invalid("", "The request body has data after the JSON object.")
 	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, store.Invalid("", "The request body must be a JSON object.")
+	return v.(map[string]any), nil
+}
+
+// jsonParser builds the parameter tree from encoding/json's tokens, which
+// keep the syntax checks of the standard decoder.
+type jsonParser struct {
+	dec    *json.Decoder
+	body   []byte
+	values int
+}
+
+// token returns the next token and the bytes it was read from (with any
+// separator before it).
+func (p *jsonParser) token() (json.Token, []byte, error) {
+	start := p.dec.InputOffset()
+	tok, err := p.dec.Token()
+	if err != nil {
+		return nil, nil, store.Invalid("", "The request body is not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	return obj, nil
+	if p.values++; p.values > maxJSONValues {
+		return nil, nil, store.Invalid("", "The request body holds too many values (at most %d).", maxJSONValues)
+	}
+	return tok, p.body[start:p.dec.InputOffset()], nil
+}
+
+// value reads the value that begins with tok, at path.
+func (p *jsonParser) value(tok json.Token, raw []byte, path string, depth int) (any, error) {
+	switch t := tok.(type) {
+	case string:
+		if !jsonTextOK(t, raw) {
+			return nil, errNotText(path)
+		}
+		return t, nil
+	case json.Delim:
+		if depth >= maxJSONDepth {
+			return nil, store.Invalid(path, "The request body is nested too deeply (at most %d levels).", maxJSONDepth)
+		}
+		if t == '[' {
+			list := []any{}
+			for p.dec.More() {
+				tok, raw, err := p.token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := p.value(tok, raw, fmt.Sprintf("%s[%d]", path, len(list)), depth+1)
+				if err != nil {
+					return nil, err
+				}
+				list = append(list, v)
+			}
+			_, _, err := p.token() // ]
+			return list, err
+		}
+		obj := map[string]any{}
+		for p.dec.More() {
+			tok, raw, err := p.token()
+			if err != nil {
+				return nil, err
+			}
+			key := tok.(string) // the decoder allows nothing else here
+			if !jsonTextOK(key, raw) {
+				return nil, errNotText(subPath(path, shownKey(key)))
+			}
+			kpath := subPath(path, key)
+			if _, dup := obj[key]; dup {
+				return nil, store.Invalid(kpath, "Received the parameter %s twice in one JSON object.", kpath)
+			}
+			if tok, raw, err = p.token(); err != nil {
+				return nil, err
+			}
+			if obj[key], err = p.value(tok, raw, kpath, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		_, _, err := p.token() // }
+		return obj, err
+	}
+	return tok, nil // json.Number, bool or nil
+}
+
+// jsonTextOK reports whether s, decoded from raw, is text as sent: without
+// NUL, and without a U+FFFD that the decoder put in place of invalid UTF-8
+// or of a lone surrogate escape (a U+FFFD sent as such, or as \ufffd, is
+// fine).
+func jsonTextOK(s string, raw []byte) bool {
+	if strings.IndexByte(s, 0) >= 0 {
+		return false
+	}
+	if !strings.ContainsRune(s, utf8.RuneError) {
+		return true
+	}
+	replaced := strings.Count(s, "\uFFFD")
+	sent := bytes.Count(raw, []byte("\uFFFD")) + bytes.Count(bytes.ToLower(raw), []byte(`\ufffd`))
+	return utf8.Valid(raw) && sent >= replaced
 }
 
 // parseForm reads an application/x-www-form-urlencoded string in Stripe's
@@ -138,11 +274,17 @@ func parseForm(raw string) (map[string]any, error) {
 		rawKey, rawValue, _ := strings.Cut(pair, "=")
 		key, err := url.QueryUnescape(rawKey)
 		if err != nil {
-			return nil, store.Invalid("", "Invalid URL encoding in parameter name %q.", rawKey)
+			return nil, store.Invalid("", "Invalid URL encoding in parameter name %q.", shownKey(rawKey))
+		}
+		if !store.IsText(key) {
+			return nil, errNotText(shownKey(key))
 		}
 		value, err := url.QueryUnescape(rawValue)
 		if err != nil {
 			return nil, store.Invalid(key, "Invalid URL encoding in the value of %s.", key)
+		}
+		if !store.IsText(value) {
+			return nil, errNotText(key)
 		}
 		segs, ok := splitKey(key)
 		if !ok {

@@ -47,7 +47,11 @@ func etag(s liveState) string {
 // down. Conditional requests are answered 304 while nothing changed.
 func (h *handler) liveStatus(c *fiber.Ctx) error {
 	c.Locals(jsonErrorsKey, true)
-	st, err := h.store.SessionState(c.UserContext(), c.Params("id"))
+	id, err := sessionIDParam(c)
+	if err != nil {
+		return err
+	}
+	st, err := h.store.SessionState(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -78,9 +82,13 @@ func etagMatch(header, tag string) bool {
 // the heartbeat) and when the server shuts down. A client that has already
 // seen the final state is answered 204, which tells EventSource to stop.
 func (h *handler) liveEvents(c *fiber.Ctx) error {
+	id, err := sessionIDParam(c)
+	if err != nil {
+		return err
+	}
 	// A copy: Fiber's strings point into the request buffer, which the
 	// connection reuses once the handler returns, while the stream goes on.
-	id := strings.Clone(c.Params("id"))
+	id = strings.Clone(id)
 	ip := h.clientIP(c)
 	if !h.streams.acquire(ip) {
 		return errTooManyStreams
@@ -176,14 +184,21 @@ func (s *liveStream) run(w *bufio.Writer) {
 		case <-s.shutdown:
 			return
 		}
+		readAt := time.Now()
 		next, err := s.read()
 		switch {
 		case store.IsNotFound(err):
 			return
 		case err != nil:
 			// The database is unavailable for now: keep the client, look
-			// again at the next heartbeat.
-			s.h.log.Warn("live: read session", "session", s.id, "err", err)
+			// again at the next heartbeat or signal (the hub signals every
+			// stream when its connection comes back). Counted with the
+			// outage, not logged per stream.
+			if databaseDown(err) {
+				s.h.outage.failed(err, readAt)
+			} else {
+				s.h.log.Warn("live: read session", "session", s.id, "err", err)
+			}
 			stale = true
 		default:
 			cur, stale = next, false
@@ -309,5 +324,5 @@ func (l *streamLimit) release(ip string) {
 	}
 }
 
-var errTooManyStreams = &store.Error{Code: codeUnavailable,
+var errTooManyStreams = &store.Error{Code: store.EUNAVAILABLE,
 	Message: "Too many live-update streams are open; poll /status instead, or retry later."}

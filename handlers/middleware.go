@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,19 +19,20 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	nonceKey
+	startKey // time.Time the request began
 )
 
-// requestTimeout bounds the database work of one request.
-const requestTimeout = 10 * time.Second
+// DefaultRequestTimeout bounds the database work of one request: past it,
+// the request is answered 503 with Retry-After, whatever the database does.
+const DefaultRequestTimeout = 10 * time.Second
 
 // requestContext gives every request an id (Request-Id header, every log
 // line, every error body), a deadline for its database work, and logs it.
 func (h *handler) requestContext(c *fiber.Ctx) error {
 	start := time.Now()
-	id := "req_" + randomToken(12)
-	c.Set("Request-Id", id)
-	c.Locals(requestIDKey, id)
-	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), requestIDKey, id), requestTimeout)
+	c.Locals(startKey, start)
+	id := stampRequest(c)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), requestIDKey, id), h.timeout)
 	defer cancel()
 	c.SetUserContext(ctx)
 	err := c.Next()
@@ -40,11 +42,63 @@ func (h *handler) requestContext(c *fiber.Ctx) error {
 		}
 	}
 	h.observeRequest(c, time.Since(start))
+	// While the database is away, finishing requests look whether it is back.
+	if h.outage.ongoing() {
+		h.outage.nudge()
+	}
+	status := c.Response().StatusCode()
+	if status == fiber.StatusTooManyRequests {
+		// A client over its budget may send thousands a second: a line for
+		// each would flood the log. One line a minute says how many.
+		if n, ok := h.refused.note(start); ok {
+			h.log.Warn("requests refused over their rate limit (429)", "count", n, "last_ip", h.clientIP(c))
+		}
+		return nil
+	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, "request",
 		slog.String("method", c.Method()), slog.String("path", c.Path()),
-		slog.Int("status", c.Response().StatusCode()), slog.Duration("duration", time.Since(start)),
+		slog.Int("status", status), slog.Duration("duration", time.Since(start)),
 		slog.String("ip", h.clientIP(c)), slog.String("request_id", id))
 	return nil
+}
+
+// requestStart is when the request began (now, for one refused before
+// requestContext ran).
+func requestStart(c *fiber.Ctx) time.Time {
+	if t, ok := c.Locals(startKey).(time.Time); ok {
+		return t
+	}
+	return time.Now()
+}
+
+// stampRequest gives the request its id.
+func stampRequest(c *fiber.Ctx) string {
+	id := "req_" + randomToken(12)
+	c.Set("Request-Id", id)
+	c.Locals(requestIDKey, id)
+	return id
+}
+
+// quietCount counts like events and says when to log them: the first at
+// once, then at most one line per period with the count since the last.
+type quietCount struct {
+	period time.Duration
+
+	mu   sync.Mutex
+	last time.Time
+	n    int64
+}
+
+func (q *quietCount) note(now time.Time) (int64, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.n++
+	if !q.last.IsZero() && now.Sub(q.last) < q.period {
+		return 0, false
+	}
+	n := q.n
+	q.last, q.n = now, 0
+	return n, true
 }
 
 // recoverPanic turns a panic into a 500 through the central error handler.
@@ -86,10 +140,21 @@ func refuseEncodedBodies(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// securityHeaders sets the headers every answer carries. Pages get a CSP with
-// a fresh nonce per request (no inline script runs without it); the embed
-// route replaces frame-ancestors with the one origin it was asked for.
+// securityHeaders sets the headers every answer carries, refusals
+// included, before anything else can answer.
 func securityHeaders(c *fiber.Ctx) error {
+	setSecurityHeaders(c)
+	return c.Next()
+}
+
+// setSecurityHeaders sets the headers every answer carries. Pages get a CSP
+// with a fresh nonce per request (no inline script runs without it); the
+// embed route replaces frame-ancestors with the one origin it was asked
+// for. API answers may hold customers' data: no cache keeps them.
+func setSecurityHeaders(c *fiber.Ctx) {
+	if strings.HasPrefix(c.Path(), "/v1/") {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
 	nonce := randomToken(16)
 	c.Locals(nonceKey, nonce)
 	c.Set("Content-Security-Policy", "default-src 'none'; script-src 'self' 'nonce-"+nonce+"'; "+
@@ -101,7 +166,6 @@ func securityHeaders(c *fiber.Ctx) error {
 	c.Set("X-Frame-Options", "DENY")
 	c.Set("Cross-Origin-Opener-Policy", "same-origin")
 	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-	return c.Next()
 }
 
 // cspNonce returns this request's CSP nonce.

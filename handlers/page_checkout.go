@@ -25,7 +25,12 @@ func (h *handler) sessionPage(c *fiber.Ctx, ret string) error {
 // picks the shopper's locale for the answer (the 404 page included). The
 // sessions of a disabled merchant are unavailable, in that locale too.
 func (h *handler) pageSession(c *fiber.Ctx) (*store.Session, *store.Merchant, error) {
-	sess, err := h.store.Session(c.UserContext(), c.Params("id"))
+	id, err := sessionIDParam(c)
+	if err != nil {
+		pageLocale(c, "", "")
+		return nil, nil, err
+	}
+	sess, err := h.store.Session(c.UserContext(), id)
 	if err != nil {
 		pageLocale(c, "", "")
 		return nil, nil, err

@@ -12,7 +12,11 @@ const (
 	ENOTFOUND = "not_found" // no such object, or not visible to this caller (404)
 	ECONFLICT = "conflict"  // a concurrent change or a duplicate won (409)
 	ESTATE    = "state"     // the object's state forbids the operation (400/409)
-	EINTERNAL = "internal"  // everything else (500); never shown to callers
+	// EUNAVAILABLE: the database cannot serve the request now (unreachable,
+	// shutting down, read-only, full, out of connections, too slow); the same
+	// request may well succeed later (503 with Retry-After). See Unavailable.
+	EUNAVAILABLE = "unavailable"
+	EINTERNAL    = "internal" // everything else (500): a bug; never shown to callers
 )
 
 // Error is a domain error: a code, a message safe to show the caller, and the
@@ -50,8 +54,9 @@ func NoSuchPrice(param, id string) *Error {
 	return &Error{Code: EINVALID, Param: param, Reason: "resource_missing", Message: fmt.Sprintf("No such price: '%s'", id)}
 }
 
-// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for
-// any other non-nil error, and "" for nil.
+// ErrorCode returns the code of the first *Error in err's chain, EUNAVAILABLE
+// for a failure of the database itself (Unavailable), EINTERNAL for any other
+// non-nil error, and "" for nil.
 func ErrorCode(err error) string {
 	var e *Error
 	switch {
@@ -59,6 +64,8 @@ func ErrorCode(err error) string {
 		return ""
 	case errors.As(err, &e):
 		return e.Code
+	case Unavailable(err):
+		return EUNAVAILABLE
 	default:
 		return EINTERNAL
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,12 +19,20 @@ const (
 	// the session id as the payload.
 	notifyChannel = "paypage_sessions"
 	// A lost LISTEN connection is retried after minReconnect, doubling up
-	// to maxReconnect while it keeps failing.
+	// to maxReconnect while it keeps failing: live updates resume within
+	// about a second of the database's return. An attempt against a server
+	// that is down costs next to nothing.
 	minReconnect = 500 * time.Millisecond
-	maxReconnect = 30 * time.Second
+	maxReconnect = time.Second
 	// pingEvery is how often the LISTEN connection is used when quiet, so
-	// that a silently dropped one is found out.
-	pingEvery = 30 * time.Second
+	// that a silently dropped one is found out; a ping unanswered within
+	// pingTimeout cuts the connection, and the listener connects anew.
+	pingEvery   = 30 * time.Second
+	pingTimeout = 5 * time.Second
+	// listenConnectTimeout bounds the LISTEN connection's handshake (lib/pq's
+	// connect_timeout, unless the database URL sets one): lib/pq would wait
+	// for a silent server forever, holding the listener's lock.
+	listenConnectTimeout = "5"
 )
 
 // Hub tells the watchers of a session, in this process, that it may have
@@ -43,10 +53,11 @@ type Hub struct {
 	store     *Store
 	log       *slog.Logger
 	listener  *pq.Listener
+	conns     *listenDialer
 	listening atomic.Bool   // the LISTEN connection brings this process's changes too
 	done      chan struct{} // closed when run has returned
 
-	dialer  pq.Dialer // nil: lib/pq's; tests hold reconnections back with theirs
+	dialer  pq.Dialer // nil: TCP with keepalives; tests hold reconnections back with theirs
 	resyncs int       // how many times every watcher was signalled after a reconnection
 }
 
@@ -147,33 +158,42 @@ func (h *Hub) Listen(ctx context.Context) error {
 	if h.store.engine != Postgres {
 		return nil
 	}
+	// While the database is away, the listener retries every second: the
+	// first failure is logged, and the count when it is back.
+	failures := 0
+	conns := &listenDialer{inner: h.dialer}
 	events := func(ev pq.ListenerEventType, err error) {
+		if conns.isClosed() {
+			return // closing: the connection was cut on purpose
+		}
 		switch ev {
 		case pq.ListenerEventDisconnected:
 			h.log.Warn("live updates: PostgreSQL listener disconnected; reconnecting", "err", err)
 		case pq.ListenerEventConnectionAttemptFailed:
-			h.log.Warn("live updates: PostgreSQL listener cannot connect", "err", err)
+			if failures++; failures == 1 {
+				h.log.Warn("live updates: PostgreSQL listener cannot connect; retrying every second", "err", err)
+			}
 		case pq.ListenerEventReconnected:
-			h.log.Info("live updates: PostgreSQL listener reconnected")
+			h.log.Info("live updates: PostgreSQL listener reconnected", "failed_attempts", failures)
+			failures = 0
 		}
 	}
-	var l *pq.Listener
-	if h.dialer != nil {
-		l = pq.NewDialListener(h.dialer, h.store.dsn, minReconnect, maxReconnect, events)
-	} else {
-		l = pq.NewListener(h.store.dsn, minReconnect, maxReconnect, events)
+	dsn, err := listenDSN(h.store.dsn)
+	if err != nil {
+		return err
 	}
+	l := pq.NewDialListener(conns, dsn, minReconnect, maxReconnect, events)
 	listening := make(chan error, 1)
 	go func() { listening <- l.Listen(notifyChannel) }()
-	var err error
 	select {
 	case err = <-listening:
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
 	if err != nil {
-		// Close waits for a connection attempt in progress, which may hang
-		// until the network gives up: let it finish on its own.
+		// A dial in progress may hold the listener's lock until the network
+		// gives up: cut what can be cut, and let Close finish on its own.
+		conns.shut()
 		go l.Close()
 		return fmt.Errorf("store: hub: listen: %w", err)
 	}
@@ -181,17 +201,40 @@ func (h *Hub) Listen(ctx context.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed || h.listener != nil {
-		l.Close()
+		closeListener(l, conns)
 		return errors.New("store: hub: listen on a closed or already listening hub")
 	}
-	h.listener, h.done = l, make(chan struct{})
+	h.listener, h.conns, h.done = l, conns, make(chan struct{})
 	h.listening.Store(true)
-	go h.run(l, h.done)
+	go h.run(l, conns, h.done)
 	return nil
 }
 
+// listenDSN is the store's DSN with a connect_timeout, unless it has one.
+func listenDSN(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("store: hub: database URL: %w", err)
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", listenConnectTimeout)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// closeListener closes l however silent the server is: lib/pq's Close
+// waits for the listener's lock, which a connection attempt or a ping holds
+// for as long as the server does not answer, so no new connection is let
+// through and the ones open are cut.
+func closeListener(l *pq.Listener, conns *listenDialer) error {
+	conns.shut()
+	return l.Close()
+}
+
 // run fans the listener's notifications out until the listener is closed.
-func (h *Hub) run(l *pq.Listener, done chan struct{}) {
+func (h *Hub) run(l *pq.Listener, conns *listenDialer, done chan struct{}) {
 	defer close(done)
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
@@ -212,10 +255,14 @@ func (h *Hub) run(l *pq.Listener, done chan struct{}) {
 		case <-ping.C:
 			// A quiet connection that died without a word (a dropped
 			// network path) is only found out by using it. Ping waits for
-			// the answer, so off this loop, one at a time.
+			// the answer, so off this loop, one at a time; a server that
+			// does not answer in time has its connection cut, and the
+			// listener connects anew.
 			if pinging.CompareAndSwap(false, true) {
 				go func() {
 					defer pinging.Store(false)
+					cut := time.AfterFunc(pingTimeout, conns.sever)
+					defer cut.Stop()
 					l.Ping()
 				}()
 			}
@@ -238,15 +285,111 @@ func (h *Hub) Close() error {
 		}
 		delete(h.subs, id)
 	}
-	l, done := h.listener, h.done
+	l, conns, done := h.listener, h.conns, h.done
 	h.mu.Unlock()
 	if l == nil {
 		return nil
 	}
-	err := l.Close()
+	err := closeListener(l, conns)
 	<-done
 	if err != nil {
 		return fmt.Errorf("store: hub: close listener: %w", err)
 	}
 	return nil
+}
+
+// listenDialer dials the LISTEN connection (through inner when set, else
+// TCP with keepalives) and keeps the connections it made at hand, so that
+// the hub can cut them when the server stops answering.
+type listenDialer struct {
+	inner pq.Dialer
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+var errHubClosed = errors.New("store: hub: closed")
+
+func (d *listenDialer) Dial(network, address string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, address)
+}
+
+func (d *listenDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return d.DialContext(ctx, network, address)
+}
+
+func (d *listenDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	if d.isClosed() {
+		return nil, errHubClosed
+	}
+	var (
+		c   net.Conn
+		err error
+	)
+	switch inner := d.inner.(type) {
+	case nil:
+		c, err = newNetDialer().DialContext(ctx, network, address)
+	case pq.DialerContext:
+		c, err = inner.DialContext(ctx, network, address)
+	default:
+		if deadline, ok := ctx.Deadline(); ok {
+			c, err = inner.DialTimeout(network, address, time.Until(deadline))
+		} else {
+			c, err = inner.Dial(network, address)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		c.Close()
+		return nil, errHubClosed
+	}
+	if d.conns == nil {
+		d.conns = map[net.Conn]struct{}{}
+	}
+	tc := &trackedConn{Conn: c, d: d}
+	d.conns[tc] = struct{}{}
+	return tc, nil
+}
+
+func (d *listenDialer) isClosed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.closed
+}
+
+// sever cuts every connection open: whoever waits on one gets an error.
+func (d *listenDialer) sever() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for c := range d.conns {
+		c.(*trackedConn).Conn.Close()
+	}
+}
+
+// shut cuts every connection and refuses new ones.
+func (d *listenDialer) shut() {
+	d.mu.Lock()
+	d.closed = true
+	d.mu.Unlock()
+	d.sever()
+}
+
+// trackedConn leaves its dialer's set when closed.
+type trackedConn struct {
+	net.Conn
+	d *listenDialer
+}
+
+func (c *trackedConn) Close() error {
+	c.d.mu.Lock()
+	delete(c.d.conns, c)
+	c.d.mu.Unlock()
+	return c.Conn.Close()
 }

@@ -70,21 +70,18 @@ func (t *queryTimer) start() time.Time {
 	return time.Now()
 }
 
-// openTimed opens the engine's pool with every connection timed by t.
-func openTimed(engine, dsn string, t *queryTimer) (*sql.DB, error) {
+// driverConnector is the connector of the engine's registered driver.
+func driverConnector(engine, dsn string) (driver.Connector, error) {
 	plain, err := sql.Open(engine, "") // only to get at the registered driver
 	if err != nil {
 		return nil, err
 	}
 	drv := plain.Driver()
 	plain.Close()
-	var c driver.Connector = dsnConnector{drv, dsn}
 	if dc, ok := drv.(driver.DriverContext); ok {
-		if c, err = dc.OpenConnector(dsn); err != nil {
-			return nil, err
-		}
+		return dc.OpenConnector(dsn)
 	}
-	return sql.OpenDB(timedConnector{c, t}), nil
+	return dsnConnector{drv, dsn}, nil
 }
 
 type dsnConnector struct {

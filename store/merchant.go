@@ -73,12 +73,12 @@ var colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // Validate checks every field; param is the request field's prefix.
 func (a Appearance) Validate(param string) error {
-	if utf8.RuneCountInString(a.DisplayName) > 100 {
-		return Invalid(param+"[display_name]", "display_name must be at most 100 characters")
+	if utf8.RuneCountInString(a.DisplayName) > 100 || !IsText(a.DisplayName) {
+		return Invalid(param+"[display_name]", "display_name must be at most 100 characters of UTF-8 text without NUL")
 	}
 	if a.LogoURL != "" {
 		u, err := url.Parse(a.LogoURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(a.LogoURL) > 2048 {
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(a.LogoURL) > 2048 || !IsText(a.LogoURL) {
 			return Invalid(param+"[logo_url]", "logo_url must be an absolute https URL without user info, at most 2048 characters")
 		}
 	}

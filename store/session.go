@@ -56,6 +56,7 @@ type Session struct {
 	Provider           string          `db:"provider"`
 	PaymentIntent      string          `db:"payment_intent"`
 	NextAction         *NextAction     `db:"next_action"`
+	ProviderOrigin     string          `db:"provider_origin"` // of the next_action given at creation: see Transition.PinNextAction
 	FailureReason      string          `db:"failure_reason"`
 	FailureMessage     string          `db:"failure_message"`
 	ParentID           string          `db:"parent_id"`

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/paypage/paypage/locales"
@@ -102,14 +104,17 @@ type AdjustmentParams struct {
 
 // Limits on what a session may hold.
 const (
-	MaxLineItems    = 100
-	MaxAmount       = 99_999_999_999 // minor units; well inside int64 after summing
-	MaxMetadataKeys = 50
-	MaxURLLength    = 2048
-	MaxCustomText   = 1200
-	DefaultExpiry   = 24 * time.Hour
-	MinExpiry       = 60 * time.Second
-	MaxExpiry       = 30 * 24 * time.Hour
+	MaxLineItems      = 100
+	MaxFees           = 50
+	MaxAllowedOrigins = 10 // of a next_action
+	MaxAddressField   = 200
+	MaxAmount         = 99_999_999_999 // minor units; well inside int64 after summing
+	MaxMetadataKeys   = 50
+	MaxURLLength      = 2048
+	MaxCustomText     = 1200
+	DefaultExpiry     = 24 * time.Hour
+	MinExpiry         = 60 * time.Second
+	MaxExpiry         = 30 * 24 * time.Hour
 	// RecoveryWindow is how long after expiring a session may be recovered
 	// from its page (Stripe's recovery URLs last as long).
 	RecoveryWindow    = 30 * 24 * time.Hour
@@ -132,6 +137,9 @@ func validateReturnURL(param, raw string, livemode bool, hosts []string) error {
 	}
 	if len(raw) > MaxURLLength {
 		return Invalid(param, "%s must be at most %d characters", param, MaxURLLength)
+	}
+	if !IsText(raw) {
+		return errNotText(param)
 	}
 	u, err := url.Parse(strings.ReplaceAll(raw, "{CHECKOUT_SESSION_ID}", "cs_x"))
 	if err != nil || !u.IsAbs() || u.Host == "" {
@@ -165,10 +173,45 @@ func textParam(param, v string, max int) error {
 	if utf8.RuneCountInString(v) > max {
 		return Invalid(param, "%s must be at most %d characters", param, max)
 	}
-	if !utf8.ValidString(v) {
-		return Invalid(param, "%s must be valid UTF-8", param)
+	if !IsText(v) {
+		return errNotText(param)
 	}
 	return nil
+}
+
+// IsText reports whether s is text the database takes as it is: valid
+// UTF-8 (PostgreSQL refuses anything else) without NUL (which PostgreSQL
+// refuses and SQLite would store). Every layer that lets text in asks it.
+func IsText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+func errNotText(param string) *Error {
+	return Invalid(param, "%s must be valid UTF-8 text without NUL characters", param)
+}
+
+// validEmail accepts an address a mail system can deliver to: local@domain
+// as RFC 5322 writes it without a display name, a local part of at most 64
+// bytes, and a domain that is a host name with a dot (not a bare name, not
+// an address literal).
+func validEmail(s string) bool {
+	if len(s) > 254 || !IsText(s) {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	local, domain := s[:at], s[at+1:]
+	if len(local) > 64 || strings.HasPrefix(local, `"`) || !strings.Contains(domain, ".") {
+		return false
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
+			strings.ContainsFunc(label, func(r rune) bool { return r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // build validates p and returns the session and its rows, totals computed
@@ -206,11 +249,12 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 	if p.CustomerDetails != nil {
 		s.Customer = *p.CustomerDetails
 	}
+	emailParam := "customer_details[email]"
 	if p.CustomerEmail != "" {
-		s.Customer.Email = p.CustomerEmail
+		s.Customer.Email, emailParam = p.CustomerEmail, "customer_email"
 	}
-	if s.Customer.Email != "" && (len(s.Customer.Email) > 254 || !strings.Contains(s.Customer.Email, "@")) {
-		return nil, Invalid("customer_email", "customer_email must be an email address")
+	if s.Customer.Email != "" && !validEmail(s.Customer.Email) {
+		return nil, Invalid(emailParam, "%s must be an email address like ada@example.com", emailParam)
 	}
 	if s.Customer.IPAddress != "" && net.ParseIP(s.Customer.IPAddress) == nil {
 		return nil, Invalid("customer_details[ip_address]", "ip_address must be an IPv4 or IPv6 address")
@@ -221,6 +265,15 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		{"customer_details[last_name]", s.Customer.LastName}, {"customer_details[phone]", s.Customer.Phone},
 	} {
 		if err := textParam(f.param, f.v, 200); err != nil {
+			return nil, err
+		}
+	}
+	addr := s.Customer.Address
+	for _, f := range []struct{ name, v string }{
+		{"line1", addr.Line1}, {"line2", addr.Line2}, {"city", addr.City},
+		{"state", addr.State}, {"postal_code", addr.PostalCode}, {"country", addr.Country},
+	} {
+		if err := textParam("customer_details[address]["+f.name+"]", f.v, MaxAddressField); err != nil {
 			return nil, err
 		}
 	}
@@ -268,6 +321,9 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 	}
 	if s.Mode == "subscription" && !recurring {
 		return nil, Invalid("line_items", "subscription mode needs at least one recurring price")
+	}
+	if len(p.Fees) > MaxFees {
+		return nil, Invalid("fees", "at most %d fees", MaxFees)
 	}
 	for i, fp := range p.Fees {
 		param := fmt.Sprintf("fees[%d]", i)
@@ -333,7 +389,7 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 	if s.Locale == "" {
 		s.Locale = "auto"
 	}
-	if _, ok := locales.Match(s.Locale); s.Locale != "auto" && !ok {
+	if _, ok := locales.Match(s.Locale); s.Locale != "auto" && (!IsText(s.Locale) || !ok) {
 		return nil, Invalid("locale", "locale %q is not a language paypage shows pages in: use auto or an IETF language tag such as fr or pt-BR", s.Locale)
 	}
 	if p.NextAction != nil {
@@ -341,6 +397,7 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 			return nil, err
 		}
 		s.NextAction = p.NextAction
+		s.ProviderOrigin = urlOrigin(p.NextAction.RedirectURL)
 	}
 	if s.Appearance != nil {
 		if err := s.Appearance.Validate("appearance"); err != nil {
@@ -366,6 +423,9 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		if !oneOf(t, paymentMethodTypes...) {
 			return nil, Invalid(fmt.Sprintf("payment_method_types[%d]", i), "unknown payment method type %q", t)
 		}
+		if oneOf(t, s.PaymentMethodTypes[:i]...) {
+			return nil, Invalid(fmt.Sprintf("payment_method_types[%d]", i), "payment method type %q is listed twice", t)
+		}
 	}
 	for name, w := range s.WalletOptions {
 		if !oneOf(name, "apple_pay", "google_pay", "link") {
@@ -383,7 +443,7 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 			return nil, Invalid(md.param, "%s may have at most %d keys", md.param, MaxMetadataKeys)
 		}
 		for k, v := range md.m {
-			if k == "" || utf8.RuneCountInString(k) > maxMetadataKeyLen || strings.ContainsAny(k, "[]") {
+			if k == "" || utf8.RuneCountInString(k) > maxMetadataKeyLen || strings.ContainsAny(k, "[]") || !IsText(k) {
 				return nil, Invalid(md.param, "%s keys must be 1 to %d characters without brackets", md.param, maxMetadataKeyLen)
 			}
 			if err := textParam(md.param+"["+k+"]", v, maxMetadataValLen); err != nil {
@@ -402,6 +462,9 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		if len(*doc.v) > 64<<10 {
 			return nil, Invalid(doc.param, "%s must be at most 64 KiB", doc.param)
 		}
+		if !utf8.Valid(*doc.v) {
+			return nil, errNotText(doc.param)
+		}
 		// Returned verbatim inside API answers: text that is not JSON would
 		// break every later answer about this session, so refuse it now.
 		if !json.Valid(*doc.v) {
@@ -410,6 +473,9 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 	}
 	if len(s.IdempotencyKey) > 255 {
 		return nil, Invalid("idempotency_key", "Idempotency-Key must be at most 255 characters")
+	}
+	if !IsText(s.IdempotencyKey) {
+		return nil, errNotText("Idempotency-Key")
 	}
 
 	s.Created = now.Unix()
@@ -460,7 +526,7 @@ func (lp LineItemParams) build(param, currency string) (LineItem, error) {
 	}
 	for j, img := range pd.ProductData.Images {
 		u, err := url.Parse(img)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(img) > MaxURLLength {
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(img) > MaxURLLength || !IsText(img) {
 			return LineItem{}, Invalid(fmt.Sprintf("%s[price_data][product_data][images][%d]", param, j), "images must be absolute https URLs")
 		}
 	}

@@ -17,7 +17,7 @@ const sessionColumns = `seq, id, merchant_id, livemode, mode, status, payment_st
 	wallet_options, payment_method, provider, payment_intent, next_action, failure_reason,
 	failure_message, parent_id, recovery_enabled, metadata, attribution, contract, estimate,
 	idempotency_key, correlation_id, created, updated, expires_at, confirmed_at, paid_at,
-	completed_at, canceled_at, expired_at, last_activity_at, version`
+	completed_at, canceled_at, expired_at, last_activity_at, version, provider_origin`
 
 // Column lists of the session's child tables, shared by every read.
 const (
@@ -156,7 +156,14 @@ func (s *Store) MerchantSession(ctx context.Context, merchantID string, livemode
 	return sess, nil
 }
 
+// errNoSession answers, without asking the database, an id that cannot be
+// a session's (bytes that are not text included).
+var errNoSession = &Error{Code: ENOTFOUND, Message: "not found"}
+
 func (s *Store) getSession(ctx context.Context, h Handler, id string) (*Session, error) {
+	if !IsSessionID(id) {
+		return nil, errNoSession
+	}
 	var sess Session
 	if err := h.GetContext(ctx, &sess, h.Rebind(`SELECT `+sessionColumns+` FROM checkout_sessions WHERE id = ?`), id); err != nil {
 		return nil, mapErr(err)
@@ -191,6 +198,14 @@ type ListParams struct {
 func (s *Store) ListSessions(ctx context.Context, merchantID string, livemode bool, p ListParams) ([]*Session, bool, error) {
 	if p.Limit < 1 || p.Limit > 100 {
 		return nil, false, Invalid("limit", "limit must be between 1 and 100")
+	}
+	for _, f := range []struct{ param, v string }{
+		{"starting_after", p.StartingAfter}, {"ending_before", p.EndingBefore}, {"client_reference_id", p.ClientReferenceID},
+		{"customer", p.Customer}, {"recovered_from", p.ParentID},
+	} {
+		if !IsText(f.v) {
+			return nil, false, errNotText(f.param)
+		}
 	}
 	where := []string{"merchant_id = ?", "livemode = ?"}
 	args := []any{merchantID, livemode}
@@ -294,6 +309,12 @@ func (s *Store) ListSessions(ctx context.Context, merchantID string, livemode bo
 func (s *Store) LineItems(ctx context.Context, sessionID string, limit int, startingAfter, endingBefore string) ([]LineItem, bool, error) {
 	if limit < 1 || limit > 100 {
 		return nil, false, Invalid("limit", "limit must be between 1 and 100")
+	}
+	if !IsText(startingAfter) {
+		return nil, false, errNotText("starting_after")
+	}
+	if !IsText(endingBefore) {
+		return nil, false, errNotText("ending_before")
 	}
 	where, args, order := "session_id = ?", []any{sessionID}, "ASC"
 	pos := func(param, id string) (int, error) {
@@ -409,6 +430,9 @@ type State struct {
 // SessionState reads only a session's state, in one query, with the clock
 // applied: live streams and /status polling read it on every change.
 func (s *Store) SessionState(ctx context.Context, id string) (State, error) {
+	if !IsSessionID(id) {
+		return State{}, fmt.Errorf("store: get state of %s: %w", id, errNoSession)
+	}
 	var st State
 	err := s.db.GetContext(ctx, &st, s.db.Rebind(`SELECT id, status, payment_status, version, expires_at
 		FROM checkout_sessions WHERE id = ?`), id)
@@ -424,6 +448,9 @@ func (s *Store) SessionState(ctx context.Context, id string) (State, error) {
 // SessionOwner says, in one query, whose a session is and in which mode:
 // enough to scope a request before the one read that changes it.
 func (s *Store) SessionOwner(ctx context.Context, id string) (merchantID string, livemode bool, err error) {
+	if !IsSessionID(id) {
+		return "", false, fmt.Errorf("store: owner of %s: %w", id, errNoSession)
+	}
 	var row struct {
 		MerchantID string `db:"merchant_id"`
 		Livemode   bool   `db:"livemode"`

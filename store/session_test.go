@@ -68,6 +68,7 @@ func fullParams(now time.Time) *store.SessionParams {
 		Contract:        store.RawJSON(`{"contract_id":"ct_1","terms":["net30"],"nested":{"a":1.5}}`),
 		Estimate:        store.RawJSON(`{"delivery_days": 2}`),
 		CorrelationID:   "corr-abc",
+		NextAction:      &store.NextAction{Type: "redirect_to_url", RedirectURL: "https://pay.acmepay.example/cs/1"},
 		ExpiresAt:       now.Add(2 * time.Hour).Unix(),
 		RecoveryEnabled: ptr(true),
 		// Each call its own key: a key already used returns its session.

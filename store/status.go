@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -36,7 +38,12 @@ type Transition struct {
 	FailureReason  string
 	FailureMessage string
 	NextAction     *NextAction
-	Refund         *RefundParams
+	// PinNextAction limits NextAction to the origin of the next_action the
+	// session was created with: set for changes asked with a weaker
+	// credential than the secret key (a payment event signed with the
+	// webhook secret), which must not send shoppers anywhere else.
+	PinNextAction bool
+	Refund        *RefundParams
 }
 
 // RefundParams is a refund to record with ActionRefund.
@@ -57,8 +64,11 @@ func (n *NextAction) validate() error {
 		return Invalid("next_action[type]", "next_action type must be redirect_to_url or three_d_secure")
 	}
 	u, err := url.Parse(n.RedirectURL)
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(n.RedirectURL) > MaxURLLength {
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(n.RedirectURL) > MaxURLLength || !IsText(n.RedirectURL) {
 		return Invalid("next_action[redirect_url]", "next_action redirect_url must be an absolute https URL without user info, at most %d characters", MaxURLLength)
+	}
+	if len(n.AllowedOrigins) > MaxAllowedOrigins {
+		return Invalid("next_action[allowed_origins]", "next_action allowed_origins may list at most %d origins", MaxAllowedOrigins)
 	}
 	for i, o := range n.AllowedOrigins {
 		if err := validateOrigin(o); err != nil {
@@ -66,6 +76,15 @@ func (n *NextAction) validate() error {
 		}
 	}
 	return nil
+}
+
+// urlOrigin is the origin (scheme://host[:port]) of an absolute URL, or "".
+func urlOrigin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
 }
 
 // ErrDuplicateEvent is returned (wrapped, with the current session) when an
@@ -139,6 +158,9 @@ func next(sess *Session, t Transition) (status, payment string, err error) {
 // records an event row and notifies watchers, all in one transaction.
 // Illegal transitions are ESTATE errors and change nothing.
 func (s *Store) Transition(ctx context.Context, id string, t Transition) (*Session, error) {
+	if !IsSessionID(id) {
+		return nil, fmt.Errorf("store: %s session %s: %w", t.Action, id, errNoSession)
+	}
 	if err := t.NextAction.validate(); err != nil {
 		return nil, err
 	}
@@ -212,6 +234,10 @@ func (s *Store) transitionOnce(ctx context.Context, id string, t Transition) (*S
 		}
 		if t.IfVersion != 0 && t.IfVersion != sess.Version {
 			return errVersion
+		}
+		if t.PinNextAction && t.NextAction != nil && urlOrigin(t.NextAction.RedirectURL) != sess.ProviderOrigin {
+			return Invalid("next_action[redirect_url]", "a signed payment event may only send the shopper to the origin of the next_action the session was created with (%s); send the event with the secret key to name another",
+				cmp.Or(sess.ProviderOrigin, "none was given"))
 		}
 		now := s.now().Unix()
 		from := sess // the stored state, before the clock and the action

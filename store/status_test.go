@@ -674,6 +674,9 @@ func TestRecoverStartsAChildOfAnExpiredSession(t *testing.T) {
 					cp.Seq, cp.ID, cp.ParentID, cp.Status, cp.PaymentStatus, cp.Version = 0, "", "", "", "", 0
 					cp.Created, cp.Updated, cp.LastActivityAt, cp.ExpiresAt, cp.ExpiredAt = 0, 0, 0, 0, nil
 					cp.IdempotencyKey = "" // belongs to the request that created the parent
+					// The provider's next action is the parent's payment attempt:
+					// the child's is the provider's to give.
+					cp.NextAction, cp.ProviderOrigin = nil, ""
 					cp.LineItems = nil
 					for _, li := range sess.LineItems {
 						li.ID, li.SessionID = "", ""

@@ -5,7 +5,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -66,11 +68,11 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, err
 	}
 	timer := &queryTimer{}
-	sqlDB, err := openTimed(engine, dsn, timer)
+	base, err := connector(engine, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", engine, err)
 	}
-	db := sqlx.NewDb(sqlDB, engine)
+	db := sqlx.NewDb(sql.OpenDB(timedConnector{base, timer}), engine)
 	switch engine {
 	case Postgres:
 		db.SetMaxOpenConns(20)
@@ -90,6 +92,16 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect to %s: %w", engine, err)
 	}
 	return s, nil
+}
+
+// connector opens the engine's connections. On PostgreSQL every wait on a
+// connection ends with its context, even when the server does not answer
+// (pgconn.go).
+func connector(engine, dsn string) (driver.Connector, error) {
+	if engine == Postgres {
+		return newPGConnector(dsn)
+	}
+	return driverConnector(engine, dsn)
 }
 
 // parseURL turns a paypage database URL into a driver name and DSN.
@@ -114,20 +126,62 @@ func parseURL(rawURL string) (engine, dsn string, err error) {
 	default:
 		path := strings.TrimPrefix(rawURL, "sqlite:")
 		path = strings.TrimPrefix(path, "//")
+		path, query, _ := strings.Cut(path, "?")
 		if path == "" {
 			return "", "", errors.New("store: sqlite URL without a path")
+		}
+		pragmas, err := sqlitePragmas(query)
+		if err != nil {
+			return "", "", err
 		}
 		if dir := filepath.Dir(path); dir != "." {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return "", "", fmt.Errorf("store: create data directory: %w", err)
 			}
 		}
+		if err := createPrivate(path); err != nil {
+			return "", "", fmt.Errorf("store: create database file: %w", err)
+		}
 		// _txlock=immediate takes the write lock at BEGIN, so two writers never
 		// both read then deadlock on upgrade; foreign keys are off by default.
 		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" + pragmas
 		return SQLite, dsn, nil
 	}
+}
+
+// sqlitePragmas reads the query of a sqlite: URL, where only _pragma is
+// allowed (sqlite:PATH?_pragma=max_page_count(262144) caps the file's
+// size), and returns it as DSN parameters to append after paypage's own.
+func sqlitePragmas(query string) (string, error) {
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("store: sqlite URL: %w", err)
+	}
+	var out strings.Builder
+	for k, vs := range q {
+		if k != "_pragma" {
+			return "", fmt.Errorf("store: sqlite URL parameter %q is not supported; only _pragma is", k)
+		}
+		for _, v := range vs {
+			out.WriteString("&_pragma=" + url.QueryEscape(v))
+		}
+	}
+	return out.String(), nil
+}
+
+// createPrivate creates the database file readable by its owner only,
+// unless it exists: it holds secrets and shoppers' personal data, and SQLite
+// gives its WAL and shared-memory files the database file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // Engine reports "postgres" or "sqlite".
@@ -143,6 +197,34 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// probeFiller needs more room than any one request writes (16 SQLite
+// pages), so that a database too full for a new session fails the probe
+// too. Random, so that PostgreSQL cannot compress it away.
+var probeFiller = func() []byte {
+	b := make([]byte, 64<<10)
+	rand.Read(b)
+	return b
+}()
+
+// ProbeWrite checks that the database takes a write that needs new space: it
+// inserts a row of 64 KiB and deletes it again in one committed transaction,
+// so nothing of it stays. A full disk, a read-only database or a server that
+// cannot commit fail it where a ping still succeeds.
+func (s *Store) ProbeWrite(ctx context.Context) error {
+	id := randomString(16)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO health_probe (id, filler) VALUES (?, ?)`), id, probeFiller); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM health_probe WHERE id = ?`), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: probe write: %w", err)
 	}
 	return nil
 }

@@ -260,7 +260,7 @@ var server = sync.OnceValues(func() (*pgServer, error) {
 		}
 		return srv, nil
 	}
-	c, err := startCluster()
+	c, err := startCluster(0)
 	if err != nil {
 		return nil, fmt.Errorf("start a throwaway cluster: %w", err)
 	}
@@ -310,10 +310,16 @@ func (s *pgServer) close() {
 }
 
 // cluster is a throwaway PostgreSQL cluster: data directory, unix socket
-// and log all live in dir, and no TCP port is opened.
+// and log all live in dir. It opens a TCP port on 127.0.0.1 only when asked
+// to (tcpPort non-zero).
 type cluster struct {
-	dir string
-	url string
+	dir     string
+	url     string
+	tcpPort int
+	// pgCtl runs pg_ctl as the cluster's owner, with args.
+	pgCtl func(ctx context.Context, args ...string) error
+	// opts are the server options pg_ctl start passes on.
+	opts string
 	// alive is the write end of the watchdog's stdin. Nothing is written to
 	// it; closing it, explicitly or by the kernel when this process dies,
 	// tells the watchdog to stop the cluster and remove dir.
@@ -329,7 +335,8 @@ const watchdogScript = `read -r _ || :
 rm -rf -- "$STORETEST_DIR"`
 
 // startCluster runs initdb and pg_ctl as .ci/pg.sh does; keep them in step.
-func startCluster() (*cluster, error) {
+// A tcpPort other than 0 makes the server listen on 127.0.0.1 too.
+func startCluster(tcpPort int) (*cluster, error) {
 	bin, err := findBinDir()
 	if err != nil {
 		return nil, err
@@ -347,7 +354,7 @@ func startCluster() (*cluster, error) {
 		return append(append(slices.Clone(runAs), filepath.Join(bin, name)), args...)
 	}
 
-	c := &cluster{dir: dir}
+	c := &cluster{dir: dir, tcpPort: tcpPort}
 	// The watchdog starts first, so that from here on the directory is
 	// removed however this process ends.
 	if err := c.startWatchdog(command("pg_ctl")); err != nil {
@@ -355,10 +362,7 @@ func startCluster() (*cluster, error) {
 		return nil, err
 	}
 
-	// Both take seconds; pg_ctl start gives up by itself after 60.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	run := func(argv []string) error {
+	run := func(ctx context.Context, argv []string) error {
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 		cmd.Dir = dir // somewhere the postgres user may enter
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -366,34 +370,51 @@ func startCluster() (*cluster, error) {
 		}
 		return nil
 	}
-	data := filepath.Join(dir, "data")
+	c.pgCtl = func(ctx context.Context, args ...string) error { return run(ctx, command("pg_ctl", args...)) }
+	// Both take seconds; pg_ctl start gives up by itself after 60.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	// The C locale sorts like SQLite's default collation and exists on
 	// every machine, unlike whatever LANG names.
-	if err := run(command("initdb", "-D", data, "-A", "trust", "-U", "postgres",
+	if err := run(ctx, command("initdb", "-D", filepath.Join(dir, "data"), "-A", "trust", "-U", "postgres",
 		"--no-sync", "-E", "UTF8", "--locale=C")); err != nil {
 		c.stop()
 		return nil, err
 	}
 	// Durability is pointless for a throwaway cluster. wal_level=minimal
-	// makes CREATE DATABASE, done once per test, four times faster.
-	opts := fmt.Sprintf("-k '%s' -p 5432 -c listen_addresses='' -c fsync=off -c synchronous_commit=off"+
-		" -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_connections=200", dir)
-	logFile := filepath.Join(dir, "log")
-	// -l matters beyond keeping the log: without it the server would hold
-	// pg_ctl's output pipe open and CombinedOutput would never return.
-	if err := run(command("pg_ctl", "start", "-w", "-D", data, "-l", logFile, "-o", opts)); err != nil {
-		serverLog, _ := os.ReadFile(logFile)
-		c.stop()
-		return nil, fmt.Errorf("%w\nserver log:\n%s", err, serverLog)
+	// makes CREATE DATABASE, done once per test, four times faster. A fault
+	// test's own cluster (on TCP) is crashed on purpose, so its commits must
+	// reach the WAL before they are acknowledged (the machine does not
+	// crash: fsync stays off).
+	port, listen, syncCommit := 5432, "", "off"
+	if tcpPort != 0 {
+		port, listen, syncCommit = tcpPort, "127.0.0.1", "on"
 	}
-
+	c.opts = fmt.Sprintf("-k '%s' -p %d -c listen_addresses='%s' -c fsync=off -c synchronous_commit=%s"+
+		" -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_connections=200", dir, port, listen, syncCommit)
+	if err := c.start(ctx); err != nil {
+		c.stop()
+		return nil, err
+	}
 	c.url = (&url.URL{
 		Scheme:   "postgres",
 		User:     url.User("postgres"),
 		Path:     "/postgres",
-		RawQuery: url.Values{"host": {dir}, "port": {"5432"}, "sslmode": {"disable"}}.Encode(),
+		RawQuery: url.Values{"host": {dir}, "port": {strconv.Itoa(port)}, "sslmode": {"disable"}}.Encode(),
 	}).String()
 	return c, nil
+}
+
+// start starts the server and waits until it accepts connections.
+func (c *cluster) start(ctx context.Context) error {
+	logFile := filepath.Join(c.dir, "log")
+	// -l matters beyond keeping the log: without it the server would hold
+	// pg_ctl's output pipe open and CombinedOutput would never return.
+	if err := c.pgCtl(ctx, "start", "-w", "-D", filepath.Join(c.dir, "data"), "-l", logFile, "-o", c.opts); err != nil {
+		serverLog, _ := os.ReadFile(logFile)
+		return fmt.Errorf("%w\nserver log:\n%s", err, serverLog)
+	}
+	return nil
 }
 
 func (c *cluster) startWatchdog(pgCtl []string) error {

@@ -1,0 +1,124 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/paypage/paypage/handlers/handlertest"
+
+	"github.com/paypage/paypage/handlers"
+	"github.com/paypage/paypage/store"
+	"github.com/paypage/paypage/store/storetest"
+)
+
+// Refusals that happen before any handler runs — a body too large (413),
+// headers too large (431), a compressed body (415) — carry the security
+// headers and a request id like every other answer.
+func TestEarlyRefusalsCarryTheSecurityHeadersAndAnID(t *testing.T) {
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	big, _ := http.NewRequest("POST", srv.URL+"/v1/checkout/sessions", bytes.NewReader(make([]byte, 2<<20)))
+	big.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	headers, _ := http.NewRequest("GET", srv.URL+"/pay/cs_test_x", nil)
+	headers.Header.Set("X-Padding", strings.Repeat("x", 16<<10))
+	zipped, _ := http.NewRequest("POST", srv.URL+"/v1/checkout/sessions", strings.NewReader("x"))
+	zipped.Header.Set("Content-Encoding", "gzip")
+	for _, tc := range []struct {
+		req    *http.Request
+		status int
+	}{{big, 413}, {headers, 431}, {zipped, 415}} {
+		status, h, body := rawStatus(t, tc.req)
+		if status != tc.status {
+			t.Errorf("%s %s: %d, want %d", tc.req.Method, tc.req.URL.Path, status, tc.status)
+			continue
+		}
+		id := h.Get("Request-Id")
+		if !strings.HasPrefix(id, "req_") {
+			t.Errorf("%d: Request-Id %q", status, id)
+		}
+		for _, name := range []string{"Content-Security-Policy", "Strict-Transport-Security", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"} {
+			if h.Get(name) == "" {
+				t.Errorf("%d: no %s", status, name)
+			}
+		}
+		if strings.HasPrefix(tc.req.URL.Path, "/v1/") && !strings.Contains(body, `"request_id":"`+id+`"`) {
+			t.Errorf("%d: body %s does not carry the request id %s", status, body, id)
+		}
+	}
+}
+
+// API answers hold customers' data: no cache may keep them.
+func TestAPIAnswersAreNotStored(t *testing.T) {
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	api := newAPIClient(t, srv, srv.Keys.Test)
+	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{Currency: "eur", CustomerEmail: "ada@example.com",
+		LineItems: []store.LineItemParams{{Quantity: 1, PriceData: &store.PriceData{UnitAmount: ptr(int64(100)),
+			ProductData: &store.ProductData{Name: "Tea"}}}}})
+	for _, path := range []string{"/v1/checkout/sessions/" + sess.ID, "/v1/checkout/sessions", "/v1/checkout/sessions/" + sess.ID + "/line_items", "/v1/checkout/sessions/cs_test_none"} {
+		if r := api.do("GET", path, ""); r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: %d with Cache-Control %q, want no-store", path, r.Status, r.Header.Get("Cache-Control"))
+		}
+	}
+}
+
+// lineLog keeps what a test server logs, line by line.
+type lineLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lineLog) count(substr string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), substr)
+}
+
+func (l *lineLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// A client over its rate limit may send thousands of requests a second: a
+// log line for each would flood the log.
+func TestRateLimitedRequestsAreNotLoggedOneByOne(t *testing.T) {
+	logs := &lineLog{}
+	srv := handlertest.StartWith(t, storetest.SQLiteURL(t), func(c *handlers.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		c.APIRate, c.APIBurst = 1, 1
+	})
+	client := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{}).DialContext}}
+	limited := 0
+	for range 200 {
+		req, _ := http.NewRequestWithContext(context.Background(), "GET", srv.URL+"/v1/checkout/sessions", nil)
+		req.SetBasicAuth(srv.Keys.Test, "")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 429 {
+			limited++
+		}
+	}
+	if limited < 190 {
+		t.Fatalf("%d of 200 requests limited", limited)
+	}
+	if n := logs.count("status=429"); n != 0 {
+		t.Errorf("%d request lines logged for 429s", n)
+	}
+	if n := logs.count("rate limit"); n != 1 {
+		t.Errorf("%d summary lines for %d 429s in a second, want 1:\n%s", n, limited, logs)
+	}
+}
