@@ -329,6 +329,47 @@ func (h *handler) apiExpireSession(c *fiber.Ctx) error {
 	return h.present(c, m, sess, exp)
 }
 
+// sessionEventObject is one recorded change of a session (paypage's own:
+// no dialect but the native one has such a thing).
+type sessionEventObject struct {
+	Object            string          `json:"object"`
+	Session           string          `json:"session"`
+	Version           int64           `json:"version"`
+	Action            string          `json:"action"`
+	Source            string          `json:"source"`
+	ExternalID        *string         `json:"external_id"`
+	FromStatus        string          `json:"from_status"`
+	ToStatus          string          `json:"to_status"`
+	FromPaymentStatus string          `json:"from_payment_status"`
+	ToPaymentStatus   string          `json:"to_payment_status"`
+	Data              json.RawMessage `json:"data"`
+	Created           int64           `json:"created"`
+}
+
+// apiListSessionEvents is GET /v1/checkout/sessions/:id/events: the
+// session's whole history, oldest first.
+func (h *handler) apiListSessionEvents(c *fiber.Ctx) error {
+	if err := bindQuery(c, &struct{}{}); err != nil {
+		return err
+	}
+	sess, err := h.merchantSession(c)
+	if err != nil {
+		return err
+	}
+	events, err := h.store.Events(c.UserContext(), sess.ID)
+	if err != nil {
+		return err
+	}
+	data := make([]sessionEventObject, len(events))
+	for i, e := range events {
+		data[i] = sessionEventObject{Object: "checkout.session.event", Session: e.SessionID, Version: e.Version,
+			Action: e.Action, Source: e.Source, ExternalID: e.ExternalID, FromStatus: e.FromStatus,
+			ToStatus: e.ToStatus, FromPaymentStatus: e.FromPaymentStatus, ToPaymentStatus: e.ToPaymentStatus,
+			Data: json.RawMessage(e.Data), Created: e.Created}
+	}
+	return c.JSON(dialect.NewList("/v1/checkout/sessions/"+sess.ID+"/events", data, false))
+}
+
 func errCannotExpire(id, status string) error {
 	return store.Errorf(store.ESTATE, "Only Checkout Sessions with status \"open\" can be expired; %s has status %q.", id, status)
 }

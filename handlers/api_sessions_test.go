@@ -167,8 +167,9 @@ func TestAPIReturnURLsAreValidated(t *testing.T) {
 const fullSession = `{
 	"mode": "payment", "currency": "kwd", "display_currency": "usd",
 	"line_items": [
-		{"quantity": 2, "tax_amount": 100, "price_data": {"currency": "kwd", "unit_amount": 1500,
-			"product_data": {"name": "Tea", "description": "Loose leaf", "images": ["https://shop.example/tea.png"]}}},
+		{"quantity": 2, "tax_amount": 100, "metadata": {"sku": "TEA-1"}, "price_data": {"currency": "kwd", "unit_amount": 1500,
+			"lookup_key": "tea_100g",
+			"product_data": {"name": "Tea", "description": "Loose leaf", "images": ["https://shop.example/tea.png"], "unit_label": "tin"}}},
 		{"quantity": 1, "price_data": {"unit_amount": 2000, "product_data": {"name": "Club"},
 			"recurring": {"interval": "month", "interval_count": 3}}}
 	],
@@ -188,6 +189,9 @@ const fullSession = `{
 	"metadata": {"cart": "77"}, "attribution": {"utm_source": "newsletter", "utm_campaign": "spring"},
 	"contract": {"plan": "gold", "terms": [1, 2.5, true, null]}, "estimate": {"amount_due": 9150},
 	"correlation_id": "trace-9", "expires_at": %d,
+	"submit_type": "book", "billing_address_collection": "required", "customer_creation": "if_required",
+	"description": "Tea for the office", "contract_id": "ct_9", "execution_id": "ex_3", "business_entity_id": "be_kw",
+	"client_customer_id": "front-12",
 	"expand": ["line_items", "appearance", "refunds", "child_sessions", "contract", "estimate"]
 }`
 
@@ -227,7 +231,10 @@ func TestAPIEveryDomainFieldIsSettableAndReturned(t *testing.T) {
 			"estimate":        map[string]any{"amount_due": 9150.0},
 			"idempotency_key": "create-full-1", "correlation_id": "trace-9", "expires_at": float64(expires),
 			"confirmed_at": nil, "paid_at": nil, "completed_at": nil, "canceled_at": nil, "expired_at": nil,
-			"version": 1.0, "status": "open", "payment_status": "unpaid",
+			"version": 1.0, "status": "open", "payment_status": "unpaid", "settled_by": nil,
+			"submit_type": "book", "billing_address_collection": "required", "customer_creation": "if_required",
+			"description": "Tea for the office", "contract_id": "ct_9", "execution_id": "ex_3", "business_entity_id": "be_kw",
+			"client_customer_id": "front-12",
 			"fees": []any{
 				map[string]any{"type": "fee", "label": "Service", "amount": 250.0},
 				map[string]any{"type": "discount", "label": "Promo", "amount": 500.0},
@@ -248,6 +255,8 @@ func TestAPIEveryDomainFieldIsSettableAndReturned(t *testing.T) {
 		tea, club := items[0].(map[string]any), items[1].(map[string]any)
 		teaPrice, clubPrice := tea["price"].(map[string]any), club["price"].(map[string]any)
 		if tea["description"] != "Tea" || tea["amount_subtotal"] != 3000.0 || tea["amount_tax"] != 100.0 ||
+			!reflect.DeepEqual(tea["metadata"], map[string]any{"sku": "TEA-1"}) || teaPrice["lookup_key"] != "tea_100g" ||
+			teaPrice["product"].(map[string]any)["unit_label"] != "tin" || !reflect.DeepEqual(club["metadata"], map[string]any{}) ||
 			tea["amount_total"] != 3100.0 || teaPrice["type"] != "one_time" || teaPrice["unit_amount_decimal"] != "1500" ||
 			teaPrice["product"].(map[string]any)["description"] != "Loose leaf" ||
 			clubPrice["type"] != "recurring" || !reflect.DeepEqual(clubPrice["recurring"],
@@ -291,7 +300,7 @@ func TestAPIEveryDomainFieldIsSettableAndReturned(t *testing.T) {
 		}
 		pending := api.mustOK("GET", "/v1/checkout/sessions/"+id, "")
 		if !reflect.DeepEqual(pending["next_action"], map[string]any{"type": "redirect_to_url",
-			"redirect_to_url": map[string]any{"url": "https://bank.example/pay"}, "three_d_secure": nil}) || pending["status"] != "processing" {
+			"redirect_to_url": map[string]any{"url": "https://bank.example/pay", "return_url": nil}, "three_d_secure": nil}) || pending["status"] != "processing" {
 			t.Errorf("processing: %v %v", pending["status"], pending["next_action"])
 		}
 		for _, tr := range []store.Transition{

@@ -107,6 +107,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Get("/checkout/sessions", h.apiListSessions)
 	api.Get("/checkout/sessions/:id", h.apiGetSession)
 	api.Get("/checkout/sessions/:id/line_items", h.apiListLineItems)
+	api.Get("/checkout/sessions/:id/events", h.apiListSessionEvents)
 	api.Post("/checkout/sessions/:id/expire", h.idempotent(h.apiExpireSession))
 	api.Post("/payment_events", h.idempotent(h.paymentEvent))
 	api.Get("/account", h.apiGetAccount)

@@ -5,12 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -64,21 +65,36 @@ type paymentEventParams struct {
 	FailureMessage string            `json:"failure_message"`
 	Amount         *int64            `json:"amount"`
 	RefundReason   string            `json:"refund_reason"`
+	RefundStatus   string            `json:"refund_status"`
+	Refund         string            `json:"refund"`
 	NextAction     *store.NextAction `json:"next_action"`
 }
 
-// eventActions maps event types to the state machine's actions.
-var eventActions = map[string]store.Action{
-	"payment.processing": store.ActionProcess,
-	"payment.succeeded":  store.ActionSucceed,
-	"payment.failed":     store.ActionFail,
-	"payment.refunded":   store.ActionRefund,
-	"payment.canceled":   store.ActionCancel,
+// eventType is what a payment event's type means: the state machine's
+// action, the optional parameters it takes and the ones it needs.
+type eventType struct {
+	action       store.Action
+	takes, needs []string
+}
+
+// eventTypes are the payment events a provider's integration may send
+// (docs/live.md). A new kind of event is one line here.
+var eventTypes = map[string]eventType{
+	"payment.processing": {action: store.ActionProcess, takes: []string{"next_action"}},
+	"payment.succeeded":  {action: store.ActionSucceed},
+	"payment.failed":     {action: store.ActionFail, takes: []string{"failure_reason", "failure_message", "next_action"}},
+	"payment.canceled":   {action: store.ActionCancel},
+	"payment.reversed":   {action: store.ActionReverse, takes: []string{"failure_reason", "failure_message"}},
+	"payment.refunded":   {action: store.ActionRefund, takes: []string{"refund_reason", "refund_status"}, needs: []string{"amount"}},
+	"refund.succeeded":   {action: store.ActionRefundUpdate, needs: []string{"refund"}},
+	"refund.failed":      {action: store.ActionRefundUpdate, takes: []string{"failure_reason"}, needs: []string{"refund"}},
+	"refund.canceled":    {action: store.ActionRefundUpdate, needs: []string{"refund"}},
 }
 
 var (
-	eventIDRE = regexp.MustCompile(`^evt_[A-Za-z0-9_-]{1,250}$`)
-	reasonRE  = regexp.MustCompile(`^[a-z0-9_]{1,100}$`)
+	eventIDRE  = regexp.MustCompile(`^evt_[A-Za-z0-9_-]{1,250}$`)
+	reasonRE   = regexp.MustCompile(`^[a-z0-9_]{1,100}$`)
+	refundIDRE = regexp.MustCompile(`^re_[0-9A-Za-z]{1,64}$`)
 )
 
 // validate checks every field and says which one is wrong.
@@ -86,8 +102,9 @@ func (p *paymentEventParams) validate() error {
 	if !eventIDRE.MatchString(p.ID) {
 		return store.Invalid("id", "id must be the provider's event id: evt_ followed by 1 to 250 letters, digits, _ or -")
 	}
-	if _, ok := eventActions[p.Type]; !ok {
-		return store.Invalid("type", "type must be one of payment.processing, payment.succeeded, payment.failed, payment.refunded, payment.canceled")
+	et, ok := eventTypes[p.Type]
+	if !ok {
+		return store.Invalid("type", "type must be one of %s", strings.Join(slices.Sorted(maps.Keys(eventTypes)), ", "))
 	}
 	if !store.IsSessionID(p.Session) {
 		return store.Invalid("session", "session must be a checkout session id (cs_test_… or cs_live_…)")
@@ -95,51 +112,74 @@ func (p *paymentEventParams) validate() error {
 	for _, f := range []struct{ name, v string }{
 		{"payment_intent", p.PaymentIntent}, {"payment_method", p.PaymentMethod}, {"provider", p.Provider},
 	} {
-		if !plainText(f.v, 255) {
+		if !store.PlainText(f.v, 255) {
 			return store.Invalid(f.name, "%s must be at most 255 characters of text, without control characters", f.name)
 		}
 	}
-	only := func(param, typ string, set bool) error {
-		if set && p.Type != typ {
-			return store.Invalid(param, "%s is only accepted with type %s", param, typ)
-		}
-		return nil
+	given := map[string]bool{
+		"failure_reason": p.FailureReason != "", "failure_message": p.FailureMessage != "", "next_action": p.NextAction != nil,
+		"amount": p.Amount != nil, "refund_reason": p.RefundReason != "", "refund_status": p.RefundStatus != "", "refund": p.Refund != "",
 	}
-	if p.NextAction != nil && p.Type != "payment.processing" && p.Type != "payment.failed" {
-		return store.Invalid("next_action", "next_action is only accepted with type payment.processing or payment.failed")
-	}
-	for _, err := range []error{
-		only("failure_reason", "payment.failed", p.FailureReason != ""),
-		only("failure_message", "payment.failed", p.FailureMessage != ""),
-		only("amount", "payment.refunded", p.Amount != nil),
-		only("refund_reason", "payment.refunded", p.RefundReason != ""),
-	} {
-		if err != nil {
-			return err
+	for _, param := range slices.Sorted(maps.Keys(given)) {
+		switch {
+		case given[param] && !slices.Contains(et.takes, param) && !slices.Contains(et.needs, param):
+			return store.Invalid(param, "%s is only accepted with type %s", param, strings.Join(typesTaking(param), " or "))
+		case !given[param] && slices.Contains(et.needs, param):
+			return store.Invalid(param, "%s is required for %s", param, p.Type)
 		}
 	}
 	if p.FailureReason != "" && !reasonRE.MatchString(p.FailureReason) {
 		return store.Invalid("failure_reason", "failure_reason must be a code like card_declined: lower-case letters, digits and _, at most 100")
 	}
-	if !plainText(p.FailureMessage, 500) {
+	if !store.PlainText(p.FailureMessage, 500) {
 		return store.Invalid("failure_message", "failure_message must be at most 500 characters of text, without control characters")
 	}
 	if p.RefundReason != "" && !reasonRE.MatchString(p.RefundReason) {
 		return store.Invalid("refund_reason", "refund_reason must be a code like requested_by_customer: lower-case letters, digits and _, at most 100")
 	}
-	if p.Type == "payment.refunded" && (p.Amount == nil || *p.Amount < 1) {
+	if p.Amount != nil && *p.Amount < 1 {
 		return store.Invalid("amount", "amount (in the currency's minor unit, at least 1) is required for payment.refunded")
+	}
+	if p.RefundStatus != "" && p.RefundStatus != store.RefundPending && p.RefundStatus != store.RefundSucceeded {
+		return store.Invalid("refund_status", "refund_status is pending (it settles with refund.succeeded, refund.failed or refund.canceled) or succeeded (the default)")
+	}
+	if p.Refund != "" && !refundIDRE.MatchString(p.Refund) {
+		return store.Invalid("refund", "refund must be paypage's id of the refund (re_…), as the payment.refunded answer gave it")
 	}
 	return nil // next_action is checked by the store, as every change's is
 }
 
-// plainText reports whether s is valid UTF-8 of at most max characters with
-// no control characters.
-func plainText(s string, max int) bool {
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return false
+// typesTaking lists the event types that take param.
+func typesTaking(param string) []string {
+	var out []string
+	for name, et := range eventTypes {
+		if slices.Contains(et.takes, param) || slices.Contains(et.needs, param) {
+			out = append(out, name)
+		}
 	}
-	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+	slices.Sort(out)
+	return out
+}
+
+// transition is what the event asks of the state machine.
+func (p *paymentEventParams) transition(signed bool) store.Transition {
+	t := store.Transition{
+		Action: eventTypes[p.Type].action, Source: "payment_event", EventID: p.ID,
+		PaymentIntent: p.PaymentIntent, PaymentMethod: p.PaymentMethod, Provider: p.Provider,
+		FailureReason: p.FailureReason, FailureMessage: p.FailureMessage, NextAction: p.NextAction,
+		// The webhook secret lives with the provider's integration: it may
+		// not send shoppers beyond the origin the secret key gave at creation.
+		PinNextAction: signed,
+	}
+	switch {
+	case p.Amount != nil:
+		t.Refund = &store.RefundParams{Amount: *p.Amount, Reason: p.RefundReason, Status: p.RefundStatus}
+	case p.Refund != "":
+		t.RefundID = p.Refund
+		t.Refund = &store.RefundParams{Status: strings.TrimPrefix(p.Type, "refund."), FailureReason: p.FailureReason}
+		t.FailureReason = ""
+	}
+	return t
 }
 
 // signedPaymentEvent answers POST /v1/payment_events sent without an
@@ -296,18 +336,7 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t := store.Transition{
-		Action: eventActions[p.Type], Source: "payment_event", EventID: p.ID,
-		PaymentIntent: p.PaymentIntent, PaymentMethod: p.PaymentMethod, Provider: p.Provider,
-		FailureReason: p.FailureReason, FailureMessage: p.FailureMessage, NextAction: p.NextAction,
-		// The webhook secret lives with the provider's integration: it may
-		// not send shoppers beyond the origin the secret key gave at creation.
-		PinNextAction: signed,
-	}
-	if p.Amount != nil {
-		t.Refund = &store.RefundParams{Amount: *p.Amount, Reason: p.RefundReason}
-	}
-	sess, err := h.store.Transition(c.UserContext(), p.Session, t)
+	sess, err := h.store.Transition(c.UserContext(), p.Session, p.transition(signed))
 	dup := errors.Is(err, store.ErrDuplicateEvent)
 	if err != nil && !dup {
 		return err

@@ -18,6 +18,9 @@ const (
 	PaymentNoPaymentRequired = "no_payment_required"
 	PaymentPartiallyRefunded = "partially_refunded"
 	PaymentRefunded          = "refunded"
+	// PaymentReversed: the payment was taken back (a chargeback): a
+	// payment outcome of its own, after which nothing more can be refunded.
+	PaymentReversed = "reversed"
 )
 
 // Session is a checkout session: what the shopper pays for, where they go
@@ -78,6 +81,23 @@ type Session struct {
 	LastActivityAt     int64           `db:"last_activity_at"`
 	Version            int64           `db:"version"`
 
+	// References of the merchant's own systems (seed 000's billing
+	// platform, seed 002's front end), shown back as given.
+	ContractID       string `db:"contract_id"`
+	ExecutionID      string `db:"execution_id"`
+	BusinessEntityID string `db:"business_entity_id"`
+	ClientCustomerID string `db:"client_customer_id"`
+	Description      string `db:"description"`
+	// Stripe's choices of wording and collection: submit_type (auto, book,
+	// donate, pay, subscribe), billing_address_collection (auto, required),
+	// customer_creation (always, if_required); "" when not given.
+	SubmitType               string `db:"submit_type"`
+	BillingAddressCollection string `db:"billing_address_collection"`
+	CustomerCreation         string `db:"customer_creation"`
+	// SettledBy is the recovery child that paid for this expired session:
+	// no page of it offers to pay again.
+	SettledBy string `db:"settled_by"`
+
 	// Loaded with the session by Get; not columns of checkout_sessions.
 	LineItems   []LineItem   `db:"-"`
 	Adjustments []Adjustment `db:"-"`
@@ -130,11 +150,28 @@ type CustomText struct {
 	TermsOfService  string `json:"terms_of_service_acceptance,omitempty"`
 }
 
-// NextAction is what the shopper must do to go on with the payment.
+// NextAction is what the shopper must do to go on with the payment: follow
+// a redirect, or complete 3-D Secure at RedirectURL.
 type NextAction struct {
 	Type           string   `json:"type"` // redirect_to_url | three_d_secure
 	RedirectURL    string   `json:"redirect_url,omitempty"`
-	AllowedOrigins []string `json:"allowed_origins,omitempty"`
+	AllowedOrigins []string `json:"allowed_origins,omitempty"` // may post messages to the page (3-D Secure frames)
+	// ReturnURL is where the provider sends the shopper back afterwards.
+	ReturnURL string `json:"return_url,omitempty"`
+	// 3-D Secure: the flow (challenge or frictionless), where its status
+	// can be polled, the card's scheme and protocol version, and the key
+	// that makes its retries idempotent at the provider.
+	Flow           string       `json:"flow,omitempty"`
+	StatusURL      string       `json:"status_url,omitempty"`
+	Hint           *ThreeDSHint `json:"hint,omitempty"`
+	IdempotencyKey string       `json:"idempotency_key,omitempty"`
+}
+
+// ThreeDSHint says which card scheme and 3-D Secure version a challenge
+// uses.
+type ThreeDSHint struct {
+	Scheme  string `json:"scheme,omitempty"`
+	Version string `json:"version,omitempty"`
 }
 
 // WalletOption says whether a wallet button is shown ("auto" or "never").
@@ -163,6 +200,9 @@ type LineItem struct {
 	AmountTotal            int64      `db:"amount_total"`
 	RecurringInterval      string     `db:"recurring_interval"` // day | week | month | year, or ""
 	RecurringIntervalCount int        `db:"recurring_interval_count"`
+	Metadata               Metadata   `db:"metadata"`   // the line item's own
+	UnitLabel              string     `db:"unit_label"` // the product's unit ("kg", "seat")
+	LookupKey              string     `db:"lookup_key"` // the price's key in the merchant's catalogue
 }
 
 // Adjustment kinds: a charge or reduction on the whole session.
@@ -201,6 +241,7 @@ type Refund struct {
 	Reason        string `db:"reason"`
 	FailureReason string `db:"failure_reason"`
 	Created       int64  `db:"created"`
+	Updated       int64  `db:"updated"`
 }
 
 // IsFinalStatus reports whether a session in status can no longer change

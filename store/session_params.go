@@ -17,36 +17,45 @@ import (
 // SessionParams is what a merchant may set when creating a session. Field
 // names are Stripe's; paypage's own additions are marked.
 type SessionParams struct {
-	Mode               string             `json:"mode"`
-	Currency           string             `json:"currency"`
-	LineItems          []LineItemParams   `json:"line_items"`
-	Fees               []AdjustmentParams `json:"fees"` // paypage: fees, discounts, tax, shipping on the whole session
-	CustomerEmail      string             `json:"customer_email"`
-	Customer           string             `json:"customer"`
-	CustomerDetails    *Customer          `json:"customer_details"` // paypage: snapshot of the shopper
-	Guest              bool               `json:"guest"`
-	ClientReferenceID  string             `json:"client_reference_id"`
-	SuccessURL         string             `json:"success_url"`
-	CancelURL          string             `json:"cancel_url"`
-	PendingURL         string             `json:"pending_url"`
-	ReturnURL          string             `json:"return_url"`
-	AfterCompletion    *AfterCompletion   `json:"after_completion"`
-	Locale             string             `json:"locale"`
-	Appearance         *Appearance        `json:"appearance"`
-	CustomText         *CustomText        `json:"custom_text"`
-	PaymentMethodTypes []string           `json:"payment_method_types"`
-	WalletOptions      WalletOptions      `json:"wallet_options"`
-	DisplayCurrency    string             `json:"display_currency"`
-	Metadata           map[string]string  `json:"metadata"`
-	Attribution        map[string]string  `json:"attribution"`
-	Contract           RawJSON            `json:"contract"`
-	Estimate           RawJSON            `json:"estimate"`
-	CorrelationID      string             `json:"correlation_id"`
-	ExpiresAt          int64              `json:"expires_at"`
-	RecoveryEnabled    *bool              `json:"recovery_enabled"`
-	NextAction         *NextAction        `json:"next_action"` // paypage: where a live shopper pays, at the provider
-	ParentID           string             `json:"-"`           // set by recovery, never by the API
-	IdempotencyKey     string             `json:"-"`           // from the Idempotency-Key header
+	Mode                     string             `json:"mode"`
+	Currency                 string             `json:"currency"`
+	LineItems                []LineItemParams   `json:"line_items"`
+	Fees                     []AdjustmentParams `json:"fees"` // paypage: fees, discounts, tax, shipping on the whole session
+	CustomerEmail            string             `json:"customer_email"`
+	Customer                 string             `json:"customer"`
+	CustomerDetails          *Customer          `json:"customer_details"` // paypage: snapshot of the shopper
+	Guest                    bool               `json:"guest"`
+	ClientReferenceID        string             `json:"client_reference_id"`
+	SuccessURL               string             `json:"success_url"`
+	CancelURL                string             `json:"cancel_url"`
+	PendingURL               string             `json:"pending_url"`
+	ReturnURL                string             `json:"return_url"`
+	AfterCompletion          *AfterCompletion   `json:"after_completion"`
+	Locale                   string             `json:"locale"`
+	Appearance               *Appearance        `json:"appearance"`
+	CustomText               *CustomText        `json:"custom_text"`
+	PaymentMethodTypes       []string           `json:"payment_method_types"`
+	WalletOptions            WalletOptions      `json:"wallet_options"`
+	DisplayCurrency          string             `json:"display_currency"`
+	Metadata                 map[string]string  `json:"metadata"`
+	Attribution              map[string]string  `json:"attribution"`
+	Contract                 RawJSON            `json:"contract"`
+	Estimate                 RawJSON            `json:"estimate"`
+	CorrelationID            string             `json:"correlation_id"`
+	ExpiresAt                int64              `json:"expires_at"`
+	RecoveryEnabled          *bool              `json:"recovery_enabled"`
+	NextAction               *NextAction        `json:"next_action"`                // paypage: where a live shopper pays, at the provider
+	SubmitType               string             `json:"submit_type"`                // auto, book, donate, pay, subscribe
+	BillingAddressCollection string             `json:"billing_address_collection"` // auto, required
+	CustomerCreation         string             `json:"customer_creation"`          // always, if_required
+	Description              string             `json:"description"`
+	// paypage: references of the merchant's own systems.
+	ContractID       string `json:"contract_id"`
+	ExecutionID      string `json:"execution_id"`
+	BusinessEntityID string `json:"business_entity_id"`
+	ClientCustomerID string `json:"client_customer_id"`
+	ParentID         string `json:"-"` // set by recovery, never by the API
+	IdempotencyKey   string `json:"-"` // from the Idempotency-Key header
 }
 
 // LineItemParams is one line item: inline price data, or a price stored
@@ -56,6 +65,7 @@ type LineItemParams struct {
 	PriceData *PriceData `json:"price_data"`
 	Price     string     `json:"price"`
 	TaxAmount int64      `json:"tax_amount"` // paypage: tax on this line
+	Metadata  Metadata   `json:"metadata"`   // the line item's own
 
 	stored *storedPrice // what Price names, found by CreateSession
 }
@@ -72,6 +82,8 @@ type storedPrice struct {
 	UnitAmount  int64      `db:"unit_amount"`
 	Interval    string     `db:"recurring_interval"`
 	Count       int        `db:"recurring_interval_count"`
+	UnitLabel   string     `db:"unit_label"`
+	LookupKey   string     `db:"lookup_key"`
 }
 
 // PriceData is an inline price.
@@ -80,6 +92,7 @@ type PriceData struct {
 	UnitAmount  *int64       `json:"unit_amount"`
 	ProductData *ProductData `json:"product_data"`
 	Recurring   *Recurring   `json:"recurring"`
+	LookupKey   string       `json:"lookup_key"` // paypage: the price's key in the merchant's catalogue
 }
 
 // ProductData is an inline product.
@@ -87,6 +100,7 @@ type ProductData struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	Images      []string `json:"images"`
+	UnitLabel   string   `json:"unit_label"` // what one unit is ("kg", "seat"), at most 12 characters
 }
 
 // Recurring makes a price a subscription price.
@@ -123,7 +137,8 @@ const (
 	maxMetadataValLen = 500
 )
 
-var paymentMethodTypes = []string{"card", "sepa_debit", "ideal", "bancontact", "sofort", "giropay", "eps",
+// PaymentMethodTypes are the payment methods a session may offer.
+var PaymentMethodTypes = []string{"card", "sepa_debit", "ideal", "bancontact", "sofort", "giropay", "eps",
 	"p24", "klarna", "afterpay_clearpay", "affirm", "paypal", "link", "us_bank_account", "bacs_debit",
 	"alipay", "wechat_pay", "blik", "twint", "mobilepay", "swish", "vipps", "pix", "boleto", "oxxo", "upi",
 	"apple_pay", "google_pay", "cashapp", "revolut_pay"}
@@ -215,10 +230,32 @@ func validEmail(s string) bool {
 }
 
 // build validates p and returns the session and its rows, totals computed
-// here from line items and fees (never trusted from the client).
+// here from line items and fees (never trusted from the client). Each group
+// of parameters has its validator; the first refusal names its parameter.
 func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Session, error) {
+	s := p.newSession(m)
+	s.Livemode = livemode
+	for _, step := range []func(*Session) error{
+		p.buildMode,
+		p.buildCustomer,
+		p.buildItems,
+		func(s *Session) error { return p.buildURLs(s, livemode, m.RedirectHosts) },
+		p.buildPage,
+		p.buildPayment,
+		p.buildReferences,
+		func(s *Session) error { return p.buildExpiry(s, now) },
+	} {
+		if err := step(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// newSession copies what needs no checking, or is checked by a step.
+func (p *SessionParams) newSession(m *Merchant) *Session {
 	s := &Session{
-		MerchantID: m.ID, Livemode: livemode, Mode: p.Mode, Status: StatusOpen, PaymentStatus: PaymentUnpaid,
+		MerchantID: m.ID, Mode: p.Mode, Status: StatusOpen, PaymentStatus: PaymentUnpaid,
 		Currency: strings.ToLower(p.Currency), DisplayCurrency: strings.ToLower(p.DisplayCurrency),
 		CustomerID: p.Customer, Guest: p.Guest, ClientReferenceID: p.ClientReferenceID,
 		SuccessURL: p.SuccessURL, CancelURL: p.CancelURL, PendingURL: p.PendingURL, ReturnURL: p.ReturnURL,
@@ -226,6 +263,9 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		WalletOptions: p.WalletOptions, Metadata: p.Metadata, Attribution: p.Attribution,
 		Contract: p.Contract, Estimate: p.Estimate, IdempotencyKey: p.IdempotencyKey,
 		CorrelationID: p.CorrelationID, ParentID: p.ParentID, RecoveryEnabled: m.RecoveryEnabled,
+		SubmitType: p.SubmitType, BillingAddressCollection: p.BillingAddressCollection,
+		CustomerCreation: p.CustomerCreation, Description: p.Description, ContractID: p.ContractID,
+		ExecutionID: p.ExecutionID, BusinessEntityID: p.BusinessEntityID, ClientCustomerID: p.ClientCustomerID,
 	}
 	// Absent maps are stored as {} and read back as empty maps; start from
 	// the same value so that the session returned here equals later reads.
@@ -237,15 +277,24 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 	if s.WalletOptions == nil {
 		s.WalletOptions = WalletOptions{}
 	}
+	if p.RecoveryEnabled != nil {
+		s.RecoveryEnabled = *p.RecoveryEnabled
+	}
+	return s
+}
+
+func (p *SessionParams) buildMode(s *Session) error {
 	if s.Mode == "" {
 		s.Mode = "payment"
 	}
 	if !oneOf(s.Mode, "payment", "subscription", "setup") {
-		return nil, Invalid("mode", "mode must be one of payment, subscription, setup")
+		return Invalid("mode", "mode must be one of payment, subscription, setup")
 	}
-	if p.RecoveryEnabled != nil {
-		s.RecoveryEnabled = *p.RecoveryEnabled
-	}
+	return nil
+}
+
+// buildCustomer checks the snapshot of the shopper.
+func (p *SessionParams) buildCustomer(s *Session) error {
 	if p.CustomerDetails != nil {
 		s.Customer = *p.CustomerDetails
 	}
@@ -254,41 +303,44 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		s.Customer.Email, emailParam = p.CustomerEmail, "customer_email"
 	}
 	if s.Customer.Email != "" && !validEmail(s.Customer.Email) {
-		return nil, Invalid(emailParam, "%s must be an email address like ada@example.com", emailParam)
+		return Invalid(emailParam, "%s must be an email address like ada@example.com", emailParam)
 	}
 	if s.Customer.IPAddress != "" && net.ParseIP(s.Customer.IPAddress) == nil {
-		return nil, Invalid("customer_details[ip_address]", "ip_address must be an IPv4 or IPv6 address")
-	}
-	for _, f := range []struct{ param, v string }{
-		{"customer", s.CustomerID}, {"client_reference_id", s.ClientReferenceID},
-		{"correlation_id", s.CorrelationID}, {"customer_details[first_name]", s.Customer.FirstName},
-		{"customer_details[last_name]", s.Customer.LastName}, {"customer_details[phone]", s.Customer.Phone},
-	} {
-		if err := textParam(f.param, f.v, 200); err != nil {
-			return nil, err
-		}
+		return Invalid("customer_details[ip_address]", "ip_address must be an IPv4 or IPv6 address")
 	}
 	addr := s.Customer.Address
-	for _, f := range []struct{ name, v string }{
-		{"line1", addr.Line1}, {"line2", addr.Line2}, {"city", addr.City},
-		{"state", addr.State}, {"postal_code", addr.PostalCode}, {"country", addr.Country},
-	} {
-		if err := textParam("customer_details[address]["+f.name+"]", f.v, MaxAddressField); err != nil {
-			return nil, err
+	return textParams(200,
+		"customer", s.CustomerID, "customer_details[first_name]", s.Customer.FirstName,
+		"customer_details[last_name]", s.Customer.LastName, "customer_details[phone]", s.Customer.Phone,
+		"customer_details[address][line1]", addr.Line1, "customer_details[address][line2]", addr.Line2,
+		"customer_details[address][city]", addr.City, "customer_details[address][state]", addr.State,
+		"customer_details[address][postal_code]", addr.PostalCode, "customer_details[address][country]", addr.Country)
+}
+
+// textParams checks pairs of parameter name and value with textParam.
+func textParams(max int, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := textParam(pairs[i], pairs[i+1], max); err != nil {
+			return err
 		}
 	}
+	return nil
+}
 
+// buildItems checks what is sold — line items, then the currency (which the
+// first line item may give), fees — and computes the totals.
+func (p *SessionParams) buildItems(s *Session) error {
 	// What to sell comes first: without it no currency can be derived, and
 	// blaming the currency would send the merchant the wrong way.
 	if len(p.LineItems) == 0 && s.Mode != "setup" {
-		return nil, Invalid("line_items", "line_items is required in %s mode", s.Mode)
+		return Invalid("line_items", "line_items is required in %s mode", s.Mode)
 	}
 	if len(p.LineItems) > MaxLineItems {
-		return nil, Invalid("line_items", "at most %d line items", MaxLineItems)
+		return Invalid("line_items", "at most %d line items", MaxLineItems)
 	}
 	for i, lp := range p.LineItems {
 		if lp.Price != "" && lp.stored == nil && lp.PriceData == nil {
-			return nil, NoSuchPrice(fmt.Sprintf("line_items[%d][price]", i), lp.Price)
+			return NoSuchPrice(fmt.Sprintf("line_items[%d][price]", i), lp.Price)
 		}
 	}
 	if s.Currency == "" && len(p.LineItems) > 0 {
@@ -300,18 +352,18 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		}
 	}
 	if _, ok := CurrencyExponent(s.Currency); !ok {
-		return nil, Invalid("currency", "currency %q is not an ISO 4217 currency code", s.Currency)
+		return Invalid("currency", "currency %q is not an ISO 4217 currency code", s.Currency)
 	}
 	if s.DisplayCurrency != "" {
 		if _, ok := CurrencyExponent(s.DisplayCurrency); !ok {
-			return nil, Invalid("display_currency", "display_currency %q is not an ISO 4217 currency code", s.DisplayCurrency)
+			return Invalid("display_currency", "display_currency %q is not an ISO 4217 currency code", s.DisplayCurrency)
 		}
 	}
 	recurring := false
 	for i, lp := range p.LineItems {
 		li, err := lp.build(fmt.Sprintf("line_items[%d]", i), s.Currency)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		li.Position = i
 		recurring = recurring || li.RecurringInterval != ""
@@ -320,24 +372,49 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		s.LineItems = append(s.LineItems, li)
 	}
 	if s.Mode == "subscription" && !recurring {
-		return nil, Invalid("line_items", "subscription mode needs at least one recurring price")
+		return Invalid("line_items", "subscription mode needs at least one recurring price")
 	}
+	if err := p.buildFees(s); err != nil {
+		return err
+	}
+	var fees int64
+	for _, a := range s.Adjustments {
+		if a.Kind == AdjustFee {
+			fees += a.Amount
+		}
+	}
+	s.AmountTotal = s.AmountSubtotal + s.AmountTax + s.AmountShipping + fees - s.AmountDiscount
+	if s.AmountTotal < 0 {
+		return Invalid("fees", "discounts exceed the amount due")
+	}
+	if s.AmountTotal > MaxAmount {
+		return Invalid("line_items", "the total exceeds %d", MaxAmount)
+	}
+	if s.AmountTotal == 0 {
+		s.PaymentStatus = PaymentNoPaymentRequired
+	}
+	return nil
+}
+
+// buildFees checks the fees, discounts, tax and shipping on the whole
+// session, and adds them up by kind.
+func (p *SessionParams) buildFees(s *Session) error {
 	if len(p.Fees) > MaxFees {
-		return nil, Invalid("fees", "at most %d fees", MaxFees)
+		return Invalid("fees", "at most %d fees", MaxFees)
 	}
 	for i, fp := range p.Fees {
 		param := fmt.Sprintf("fees[%d]", i)
 		if !oneOf(fp.Type, AdjustFee, AdjustDiscount, AdjustTax, AdjustShipping) {
-			return nil, Invalid(param+"[type]", "type must be one of fee, discount, tax, shipping")
+			return Invalid(param+"[type]", "type must be one of fee, discount, tax, shipping")
 		}
 		if strings.TrimSpace(fp.Label) == "" {
-			return nil, Invalid(param+"[label]", "label is required")
+			return Invalid(param+"[label]", "label is required")
 		}
 		if err := textParam(param+"[label]", fp.Label, 200); err != nil {
-			return nil, err
+			return err
 		}
 		if fp.Amount < 0 || fp.Amount > MaxAmount {
-			return nil, Invalid(param+"[amount]", "amount must be between 0 and %d", MaxAmount)
+			return Invalid(param+"[amount]", "amount must be between 0 and %d", MaxAmount)
 		}
 		s.Adjustments = append(s.Adjustments, Adjustment{Position: i, Kind: fp.Type, Label: fp.Label, Amount: fp.Amount})
 		switch fp.Type {
@@ -349,29 +426,17 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 			s.AmountShipping += fp.Amount
 		}
 	}
-	var fees int64
-	for _, a := range s.Adjustments {
-		if a.Kind == AdjustFee {
-			fees += a.Amount
-		}
-	}
-	s.AmountTotal = s.AmountSubtotal + s.AmountTax + s.AmountShipping + fees - s.AmountDiscount
-	if s.AmountTotal < 0 {
-		return nil, Invalid("fees", "discounts exceed the amount due")
-	}
-	if s.AmountTotal > MaxAmount {
-		return nil, Invalid("line_items", "the total exceeds %d", MaxAmount)
-	}
-	if s.AmountTotal == 0 {
-		s.PaymentStatus = PaymentNoPaymentRequired
-	}
+	return nil
+}
 
+// buildURLs checks where the shopper may be sent afterwards.
+func (p *SessionParams) buildURLs(s *Session, livemode bool, hosts []string) error {
 	for _, u := range []struct{ param, v string }{
 		{"success_url", s.SuccessURL}, {"cancel_url", s.CancelURL},
 		{"pending_url", s.PendingURL}, {"return_url", s.ReturnURL},
 	} {
-		if err := validateReturnURL(u.param, u.v, livemode, m.RedirectHosts); err != nil {
-			return nil, err
+		if err := validateReturnURL(u.param, u.v, livemode, hosts); err != nil {
+			return err
 		}
 	}
 	if p.AfterCompletion != nil {
@@ -381,75 +446,92 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		s.AfterCompletion.Type = "redirect"
 	}
 	if !oneOf(s.AfterCompletion.Type, "redirect", "hosted") {
-		return nil, Invalid("after_completion[type]", "after_completion[type] must be redirect or hosted")
+		return Invalid("after_completion[type]", "after_completion[type] must be redirect or hosted")
 	}
-	if err := textParam("after_completion[custom_message]", s.AfterCompletion.CustomMessage, MaxCustomText); err != nil {
-		return nil, err
-	}
+	return textParam("after_completion[custom_message]", s.AfterCompletion.CustomMessage, MaxCustomText)
+}
+
+// buildPage checks what the hosted page shows: its language, branding and
+// words.
+func (p *SessionParams) buildPage(s *Session) error {
 	if s.Locale == "" {
 		s.Locale = "auto"
 	}
 	if _, ok := locales.Match(s.Locale); s.Locale != "auto" && (!IsText(s.Locale) || !ok) {
-		return nil, Invalid("locale", "locale %q is not a language paypage shows pages in: use auto or an IETF language tag such as fr or pt-BR", s.Locale)
-	}
-	if p.NextAction != nil {
-		if err := p.NextAction.validate(); err != nil {
-			return nil, err
-		}
-		s.NextAction = p.NextAction
-		s.ProviderOrigin = urlOrigin(p.NextAction.RedirectURL)
+		return Invalid("locale", "locale %q is not a language paypage shows pages in: use auto or an IETF language tag such as fr or pt-BR", s.Locale)
 	}
 	if s.Appearance != nil {
 		if err := s.Appearance.Validate("appearance"); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if p.CustomText != nil {
 		s.CustomText = *p.CustomText
-		for _, f := range []struct{ param, v string }{
-			{"custom_text[submit]", s.CustomText.Submit}, {"custom_text[after_submit]", s.CustomText.AfterSubmit},
-			{"custom_text[shipping_address]", s.CustomText.ShippingAddress},
-			{"custom_text[terms_of_service_acceptance]", s.CustomText.TermsOfService},
-		} {
-			if err := textParam(f.param, f.v, MaxCustomText); err != nil {
-				return nil, err
-			}
+		if err := textParams(MaxCustomText, "custom_text[submit]", s.CustomText.Submit,
+			"custom_text[after_submit]", s.CustomText.AfterSubmit,
+			"custom_text[shipping_address]", s.CustomText.ShippingAddress,
+			"custom_text[terms_of_service_acceptance]", s.CustomText.TermsOfService); err != nil {
+			return err
 		}
+	}
+	if s.SubmitType != "" && !oneOf(s.SubmitType, "auto", "book", "donate", "pay", "subscribe") {
+		return Invalid("submit_type", "submit_type must be one of auto, book, donate, pay, subscribe")
+	}
+	return textParam("description", s.Description, maxShortText)
+}
+
+// buildPayment checks how the shopper may pay: methods, wallets, what the
+// provider needs them to do, what is collected.
+func (p *SessionParams) buildPayment(s *Session) error {
+	if p.NextAction != nil {
+		if err := p.NextAction.validate(); err != nil {
+			return err
+		}
+		s.NextAction = p.NextAction
+		s.ProviderOrigin = urlOrigin(p.NextAction.RedirectURL)
 	}
 	if len(s.PaymentMethodTypes) == 0 {
 		s.PaymentMethodTypes = StringList{"card"}
 	}
 	for i, t := range s.PaymentMethodTypes {
-		if !oneOf(t, paymentMethodTypes...) {
-			return nil, Invalid(fmt.Sprintf("payment_method_types[%d]", i), "unknown payment method type %q", t)
+		if !oneOf(t, PaymentMethodTypes...) {
+			return Invalid(fmt.Sprintf("payment_method_types[%d]", i), "unknown payment method type %q", t)
 		}
 		if oneOf(t, s.PaymentMethodTypes[:i]...) {
-			return nil, Invalid(fmt.Sprintf("payment_method_types[%d]", i), "payment method type %q is listed twice", t)
+			return Invalid(fmt.Sprintf("payment_method_types[%d]", i), "payment method type %q is listed twice", t)
 		}
 	}
 	for name, w := range s.WalletOptions {
 		if !oneOf(name, "apple_pay", "google_pay", "link") {
-			return nil, Invalid("wallet_options", "unknown wallet %q", name)
+			return Invalid("wallet_options", "unknown wallet %q", name)
 		}
 		if !oneOf(w.Display, "auto", "never") {
-			return nil, Invalid("wallet_options["+name+"][display]", "display must be auto or never")
+			return Invalid("wallet_options["+name+"][display]", "display must be auto or never")
 		}
 	}
-	for _, md := range []struct {
-		param string
-		m     map[string]string
-	}{{"metadata", s.Metadata}, {"attribution", s.Attribution}} {
-		if len(md.m) > MaxMetadataKeys {
-			return nil, Invalid(md.param, "%s may have at most %d keys", md.param, MaxMetadataKeys)
-		}
-		for k, v := range md.m {
-			if k == "" || utf8.RuneCountInString(k) > maxMetadataKeyLen || strings.ContainsAny(k, "[]") || !IsText(k) {
-				return nil, Invalid(md.param, "%s keys must be 1 to %d characters without brackets", md.param, maxMetadataKeyLen)
-			}
-			if err := textParam(md.param+"["+k+"]", v, maxMetadataValLen); err != nil {
-				return nil, err
-			}
-		}
+	if s.BillingAddressCollection != "" && !oneOf(s.BillingAddressCollection, "auto", "required") {
+		return Invalid("billing_address_collection", "billing_address_collection must be auto or required")
+	}
+	if s.CustomerCreation != "" && !oneOf(s.CustomerCreation, "always", "if_required") {
+		return Invalid("customer_creation", "customer_creation must be always or if_required")
+	}
+	return nil
+}
+
+// buildReferences checks what the merchant keeps on the session for itself:
+// metadata, attribution, contract and estimate documents, references of
+// its own systems, and the idempotency key it was made with.
+func (p *SessionParams) buildReferences(s *Session) error {
+	if err := validateMetadata("metadata", s.Metadata); err != nil {
+		return err
+	}
+	if err := validateMetadata("attribution", s.Attribution); err != nil {
+		return err
+	}
+	if err := textParams(200, "client_reference_id", s.ClientReferenceID, "correlation_id", s.CorrelationID,
+		"contract_id", s.ContractID, "execution_id", s.ExecutionID, "business_entity_id", s.BusinessEntityID,
+		"client_customer_id", s.ClientCustomerID); err != nil {
+		return err
 	}
 	for _, doc := range []struct {
 		param string
@@ -460,35 +542,57 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 			continue
 		}
 		if len(*doc.v) > 64<<10 {
-			return nil, Invalid(doc.param, "%s must be at most 64 KiB", doc.param)
+			return Invalid(doc.param, "%s must be at most 64 KiB", doc.param)
 		}
 		if !utf8.Valid(*doc.v) {
-			return nil, errNotText(doc.param)
+			return errNotText(doc.param)
 		}
 		// Returned verbatim inside API answers: text that is not JSON would
 		// break every later answer about this session, so refuse it now.
 		if !json.Valid(*doc.v) {
-			return nil, Invalid(doc.param, "%s must be a JSON document", doc.param)
+			return Invalid(doc.param, "%s must be a JSON document", doc.param)
 		}
 	}
 	if len(s.IdempotencyKey) > 255 {
-		return nil, Invalid("idempotency_key", "Idempotency-Key must be at most 255 characters")
+		return Invalid("idempotency_key", "Idempotency-Key must be at most 255 characters")
 	}
 	if !IsText(s.IdempotencyKey) {
-		return nil, errNotText("Idempotency-Key")
+		return errNotText("Idempotency-Key")
 	}
+	return nil
+}
 
+// validateMetadata checks a hash of strings: at most MaxMetadataKeys keys
+// of text without brackets, values of text.
+func validateMetadata(param string, m map[string]string) error {
+	if len(m) > MaxMetadataKeys {
+		return Invalid(param, "%s may have at most %d keys", param, MaxMetadataKeys)
+	}
+	for k, v := range m {
+		if k == "" || utf8.RuneCountInString(k) > maxMetadataKeyLen || strings.ContainsAny(k, "[]") || !IsText(k) {
+			return Invalid(param, "%s keys must be 1 to %d characters without brackets", param, maxMetadataKeyLen)
+		}
+		if err := textParam(param+"["+k+"]", v, maxMetadataValLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildExpiry sets the times: created now, expiring after DefaultExpiry
+// unless expires_at says otherwise.
+func (p *SessionParams) buildExpiry(s *Session, now time.Time) error {
 	s.Created = now.Unix()
 	s.Updated, s.LastActivityAt, s.Version = s.Created, s.Created, 1
 	s.ExpiresAt = now.Add(DefaultExpiry).Unix()
 	if p.ExpiresAt != 0 {
 		d := time.Unix(p.ExpiresAt, 0).Sub(now)
 		if d < MinExpiry || d > MaxExpiry {
-			return nil, Invalid("expires_at", "expires_at must be between 60 seconds and 30 days from now")
+			return Invalid("expires_at", "expires_at must be between 60 seconds and 30 days from now")
 		}
 		s.ExpiresAt = p.ExpiresAt
 	}
-	return s, nil
+	return nil
 }
 
 func (lp LineItemParams) build(param, currency string) (LineItem, error) {
@@ -536,10 +640,23 @@ func (lp LineItemParams) build(param, currency string) (LineItem, error) {
 	if lp.TaxAmount < 0 || lp.TaxAmount > MaxAmount {
 		return LineItem{}, Invalid(param+"[tax_amount]", "tax_amount must be between 0 and %d", MaxAmount)
 	}
+	if !PlainText(pd.ProductData.UnitLabel, 12) {
+		return LineItem{}, Invalid(param+"[price_data][product_data][unit_label]", "unit_label must be at most 12 characters of text")
+	}
+	if err := textParam(param+"[price_data][lookup_key]", pd.LookupKey, 200); err != nil {
+		return LineItem{}, err
+	}
+	if err := validateMetadata(param+"[metadata]", lp.Metadata); err != nil {
+		return LineItem{}, err
+	}
 	li := LineItem{
 		ID: newID("li_"), PriceID: newID("price_"), ProductID: newID("prod_"),
 		Name: pd.ProductData.Name, Description: pd.ProductData.Description,
 		Images: pd.ProductData.Images, Quantity: lp.Quantity, UnitAmount: *pd.UnitAmount, AmountTax: lp.TaxAmount,
+		Metadata: lp.Metadata, UnitLabel: pd.ProductData.UnitLabel, LookupKey: pd.LookupKey,
+	}
+	if li.Metadata == nil {
+		li.Metadata = Metadata{}
 	}
 	if li.Images == nil {
 		li.Images = StringList{}
@@ -573,9 +690,9 @@ func (lp LineItemParams) buildStored(param, currency string) (LineItem, error) {
 		return LineItem{}, Invalid(param+"[price]", "price %s is in %s; every line item must use the session's currency %q", lp.Price, sp.Currency, currency)
 	}
 	unit := sp.UnitAmount
-	inline := LineItemParams{Quantity: lp.Quantity, TaxAmount: lp.TaxAmount, PriceData: &PriceData{
-		UnitAmount:  &unit,
-		ProductData: &ProductData{Name: sp.Name, Description: sp.Description, Images: sp.Images},
+	inline := LineItemParams{Quantity: lp.Quantity, TaxAmount: lp.TaxAmount, Metadata: lp.Metadata, PriceData: &PriceData{
+		UnitAmount: &unit, LookupKey: sp.LookupKey,
+		ProductData: &ProductData{Name: sp.Name, Description: sp.Description, Images: sp.Images, UnitLabel: sp.UnitLabel},
 	}}
 	if sp.Interval != "" {
 		inline.PriceData.Recurring = &Recurring{Interval: sp.Interval, IntervalCount: sp.Count}

@@ -17,24 +17,34 @@ const sessionColumns = `seq, id, merchant_id, livemode, mode, status, payment_st
 	wallet_options, payment_method, provider, payment_intent, next_action, failure_reason,
 	failure_message, parent_id, recovery_enabled, metadata, attribution, contract, estimate,
 	idempotency_key, correlation_id, created, updated, expires_at, confirmed_at, paid_at,
-	completed_at, canceled_at, expired_at, last_activity_at, version, provider_origin`
+	completed_at, canceled_at, expired_at, last_activity_at, version, contract_id, execution_id,
+	business_entity_id, client_customer_id, description, submit_type, billing_address_collection,
+	customer_creation, settled_by, provider_origin`
 
 // Column lists of the session's child tables, shared by every read.
 const (
 	lineItemColumns = `id, session_id, position, name, description, images, product_id, price_id,
 	quantity, unit_amount, amount_subtotal, amount_discount, amount_tax, amount_total,
-	recurring_interval, recurring_interval_count`
+	recurring_interval, recurring_interval_count, metadata, unit_label, lookup_key`
 	adjustmentColumns = `session_id, position, kind, label, amount`
-	refundColumns     = `id, session_id, amount, currency, status, reason, failure_reason, created`
+	refundColumns     = `id, session_id, amount, currency, status, reason, failure_reason, created, updated`
 )
 
-// insertSessionSQL is the named INSERT of every column but seq, built once
-// from sessionColumns so that the two never drift apart.
-var insertSessionSQL = func() string {
-	cols := strings.Fields(strings.ReplaceAll(strings.TrimPrefix(sessionColumns, "seq, "), ",", " "))
-	return `INSERT INTO checkout_sessions (` + strings.Join(cols, ", ") + `) VALUES (:` +
-		strings.Join(cols, ", :") + `) RETURNING seq`
-}()
+// namedInsert is the named INSERT of columns into table, built from the
+// column list that reads them back, so that the two never drift apart.
+func namedInsert(table, columns string) string {
+	cols := strings.Fields(strings.ReplaceAll(columns, ",", " "))
+	return `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES (:` + strings.Join(cols, ", :") + `)`
+}
+
+// The INSERTs of a session (every column but seq, which it returns) and of
+// its child rows.
+var (
+	insertSessionSQL    = namedInsert("checkout_sessions", strings.TrimPrefix(sessionColumns, "seq, ")) + ` RETURNING seq`
+	insertLineItemSQL   = namedInsert("line_items", lineItemColumns)
+	insertAdjustmentSQL = namedInsert("adjustments", adjustmentColumns)
+	insertRefundSQL     = namedInsert("refunds", refundColumns)
+)
 
 // CreateSession validates p, computes the totals and stores a new open session
 // with its line items and fees, all or nothing. A session the merchant made
@@ -89,7 +99,8 @@ func (s *Store) findPrices(ctx context.Context, merchantID string, livemode bool
 		}
 		var sp storedPrice
 		err := s.db.GetContext(ctx, &sp, s.db.Rebind(`SELECT li.price_id, li.product_id, s.currency, li.name,
-			li.description, li.images, li.unit_amount, li.recurring_interval, li.recurring_interval_count
+			li.description, li.images, li.unit_amount, li.recurring_interval, li.recurring_interval_count,
+			li.unit_label, li.lookup_key
 			FROM line_items li JOIN checkout_sessions s ON s.id = li.session_id
 			WHERE li.price_id = ? AND s.merchant_id = ? AND s.livemode = ? ORDER BY s.seq LIMIT 1`),
 			lp.Price, merchantID, livemode)
@@ -115,18 +126,14 @@ func (s *Store) insertSession(ctx context.Context, tx *sqlx.Tx, sess *Session) e
 	for i := range sess.LineItems {
 		li := &sess.LineItems[i]
 		li.SessionID = sess.ID
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO line_items (`+lineItemColumns+`)
-			VALUES (:id, :session_id, :position, :name, :description, :images, :product_id, :price_id,
-			:quantity, :unit_amount, :amount_subtotal, :amount_discount, :amount_tax, :amount_total,
-			:recurring_interval, :recurring_interval_count)`, li); err != nil {
+		if _, err := tx.NamedExecContext(ctx, insertLineItemSQL, li); err != nil {
 			return err
 		}
 	}
 	for i := range sess.Adjustments {
 		a := &sess.Adjustments[i]
 		a.SessionID = sess.ID
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO adjustments (`+adjustmentColumns+`)
-			VALUES (:session_id, :position, :kind, :label, :amount)`, a); err != nil {
+		if _, err := tx.NamedExecContext(ctx, insertAdjustmentSQL, a); err != nil {
 			return err
 		}
 	}

@@ -24,9 +24,10 @@ func fullParams(now time.Time) *store.SessionParams {
 			{Quantity: 1, TaxAmount: 190, PriceData: &store.PriceData{
 				Currency: "eur", UnitAmount: ptr[int64](1000),
 				ProductData: &store.ProductData{Name: "Pro plan", Description: "Everything, billed quarterly",
-					Images: []string{"https://cdn.shop.example/pro.png"}},
+					Images: []string{"https://cdn.shop.example/pro.png"}, UnitLabel: "seat"},
 				Recurring: &store.Recurring{Interval: "month", IntervalCount: 3},
-			}},
+				LookupKey: "pro_quarterly",
+			}, Metadata: store.Metadata{"sku": "PRO-Q"}},
 			{Quantity: 3, PriceData: &store.PriceData{
 				Currency: "eur", UnitAmount: ptr[int64](250),
 				ProductData: &store.ProductData{Name: "Sticker", Description: "Die-cut, 5 cm",
@@ -68,9 +69,18 @@ func fullParams(now time.Time) *store.SessionParams {
 		Contract:        store.RawJSON(`{"contract_id":"ct_1","terms":["net30"],"nested":{"a":1.5}}`),
 		Estimate:        store.RawJSON(`{"delivery_days": 2}`),
 		CorrelationID:   "corr-abc",
-		NextAction:      &store.NextAction{Type: "redirect_to_url", RedirectURL: "https://pay.acmepay.example/cs/1"},
-		ExpiresAt:       now.Add(2 * time.Hour).Unix(),
-		RecoveryEnabled: ptr(true),
+		NextAction: &store.NextAction{Type: "redirect_to_url", RedirectURL: "https://pay.acmepay.example/cs/1",
+			ReturnURL: "https://shop.example/back"},
+		SubmitType:               "subscribe",
+		BillingAddressCollection: "required",
+		CustomerCreation:         "always",
+		Description:              "Pro plan, quarterly",
+		ContractID:               "ct_1",
+		ExecutionID:              "ex_9",
+		BusinessEntityID:         "be_eu",
+		ClientCustomerID:         "front-77",
+		ExpiresAt:                now.Add(2 * time.Hour).Unix(),
+		RecoveryEnabled:          ptr(true),
 		// Each call its own key: a key already used returns its session.
 		IdempotencyKey: fmt.Sprintf("idem-%d", idemKeys.Add(1)),
 	}
@@ -106,7 +116,9 @@ func TestSessionPersistsEveryField(t *testing.T) {
 		roundTrip("process", transition(t, s, paid.ID, store.Transition{Action: store.ActionProcess,
 			PaymentIntent: "pi_123", PaymentMethod: "card", Provider: "acmepay",
 			NextAction: &store.NextAction{Type: "three_d_secure", RedirectURL: "https://acs.acmepay.example/3ds/abc",
-				AllowedOrigins: []string{"https://acs.acmepay.example"}}}))
+				AllowedOrigins: []string{"https://acs.acmepay.example"}, Flow: "challenge",
+				StatusURL: "https://acs.acmepay.example/3ds/abc/status", IdempotencyKey: "3ds-abc-1",
+				Hint: &store.ThreeDSHint{Scheme: "visa", Version: "2.2.0"}}}))
 		c.Advance(time.Minute)
 		roundTrip("fail", transition(t, s, paid.ID, store.Transition{Action: store.ActionFail,
 			FailureReason: "card_declined", FailureMessage: "Your card was declined."}))
@@ -129,6 +141,9 @@ func TestSessionPersistsEveryField(t *testing.T) {
 			t.Fatalf("recover: %v", err)
 		}
 		roundTrip("recover", child)
+		// The child is paid: the expired parent is settled by it.
+		roundTrip("pay the child", transition(t, s, child.ID, store.Transition{Action: store.ActionSucceed}))
+		roundTrip("settled parent", getSession(t, s, expired.ID))
 
 		// A field added to Session that this test never sets would escape the
 		// comparisons above; require each to have been non-zero at least once.

@@ -75,6 +75,16 @@ type nativeSessionObject struct {
 	ExpiredAt          *int64                `json:"expired_at"`
 	LastActivityAt     int64                 `json:"last_activity_at"`
 	Version            int64                 `json:"version"`
+	// SettledBy is the recovery session that paid for this expired one.
+	SettledBy                *string `json:"settled_by"`
+	SubmitType               *string `json:"submit_type"`
+	BillingAddressCollection *string `json:"billing_address_collection"`
+	CustomerCreation         *string `json:"customer_creation"`
+	Description              *string `json:"description"`
+	ContractID               *string `json:"contract_id"`
+	ExecutionID              *string `json:"execution_id"`
+	BusinessEntityID         *string `json:"business_entity_id"`
+	ClientCustomerID         *string `json:"client_customer_id"`
 
 	// Present only when asked for with expand[].
 	LineItems     *List[nativeLineItemObject] `json:"line_items,omitempty"`
@@ -150,12 +160,18 @@ type nextActionObject struct {
 }
 
 type redirectStep struct {
-	URL string `json:"url"`
+	URL       string  `json:"url"`
+	ReturnURL *string `json:"return_url"`
 }
 
 type threeDSStep struct {
-	URL            string   `json:"url"`
-	AllowedOrigins []string `json:"allowed_origins"`
+	URL            string             `json:"url"`
+	AllowedOrigins []string           `json:"allowed_origins"`
+	Flow           *string            `json:"flow"`
+	StatusURL      *string            `json:"status_url"`
+	ReturnURL      *string            `json:"return_url"`
+	Hint           *store.ThreeDSHint `json:"hint"`
+	IdempotencyKey *string            `json:"idempotency_key"`
 }
 
 // nativeLineItemObject is a Stripe "item": a line item with its inline price
@@ -171,6 +187,7 @@ type nativeLineItemObject struct {
 	Description    string            `json:"description"` // the product name, as Stripe has it
 	Quantity       int64             `json:"quantity"`
 	Price          nativePriceObject `json:"price"`
+	Metadata       store.Metadata    `json:"metadata"`
 }
 
 type nativePriceObject struct {
@@ -187,6 +204,7 @@ type nativePriceObject struct {
 	Type              string              `json:"type"`
 	UnitAmount        int64               `json:"unit_amount"`
 	UnitAmountDecimal string              `json:"unit_amount_decimal"`
+	LookupKey         *string             `json:"lookup_key"`
 }
 
 type nativeProductObject struct {
@@ -196,6 +214,7 @@ type nativeProductObject struct {
 	Name        string   `json:"name"`
 	Description *string  `json:"description"`
 	Images      []string `json:"images"`
+	UnitLabel   *string  `json:"unit_label"`
 }
 
 type recurringObject struct {
@@ -214,6 +233,7 @@ type refundObject struct {
 	FailureReason   *string `json:"failure_reason"`
 	CheckoutSession string  `json:"checkout_session"`
 	Created         int64   `json:"created"`
+	Updated         int64   `json:"updated"`
 }
 
 // nativeSession renders v's session with the parts v.Expand asks for.
@@ -291,7 +311,11 @@ func nativeBody(v *View) *nativeSessionObject {
 		IdempotencyKey: nullable(s.IdempotencyKey), CorrelationID: nullable(s.CorrelationID),
 		Created: s.Created, Updated: s.Updated, ExpiresAt: s.ExpiresAt, ConfirmedAt: s.ConfirmedAt,
 		PaidAt: s.PaidAt, CompletedAt: s.CompletedAt, CanceledAt: s.CanceledAt, ExpiredAt: s.ExpiredAt,
-		LastActivityAt: s.LastActivityAt, Version: s.Version,
+		LastActivityAt: s.LastActivityAt, Version: s.Version, SettledBy: nullable(s.SettledBy),
+		SubmitType: nullable(s.SubmitType), BillingAddressCollection: nullable(s.BillingAddressCollection),
+		CustomerCreation: nullable(s.CustomerCreation), Description: nullable(s.Description),
+		ContractID: nullable(s.ContractID), ExecutionID: nullable(s.ExecutionID),
+		BusinessEntityID: nullable(s.BusinessEntityID), ClientCustomerID: nullable(s.ClientCustomerID),
 	}
 	o.AfterExpiration.Recovery.Enabled = s.RecoveryEnabled
 	if o.PaymentMethodTypes == nil {
@@ -353,12 +377,14 @@ func nextAction(na *store.NextAction) *nextActionObject {
 	o := &nextActionObject{Type: na.Type}
 	switch na.Type {
 	case "three_d_secure":
-		o.ThreeDSecure = &threeDSStep{URL: na.RedirectURL, AllowedOrigins: na.AllowedOrigins}
+		o.ThreeDSecure = &threeDSStep{URL: na.RedirectURL, AllowedOrigins: na.AllowedOrigins,
+			Flow: nullable(na.Flow), StatusURL: nullable(na.StatusURL), ReturnURL: nullable(na.ReturnURL),
+			Hint: na.Hint, IdempotencyKey: nullable(na.IdempotencyKey)}
 		if o.ThreeDSecure.AllowedOrigins == nil {
 			o.ThreeDSecure.AllowedOrigins = []string{}
 		}
 	default:
-		o.RedirectToURL = &redirectStep{URL: na.RedirectURL}
+		o.RedirectToURL = &redirectStep{URL: na.RedirectURL, ReturnURL: nullable(na.ReturnURL)}
 	}
 	return o
 }
@@ -367,14 +393,15 @@ func nativeLineItem(s *store.Session, li store.LineItem) nativeLineItemObject {
 	o := nativeLineItemObject{
 		ID: li.ID, Object: "item", AmountDiscount: li.AmountDiscount, AmountSubtotal: li.AmountSubtotal,
 		AmountTax: li.AmountTax, AmountTotal: li.AmountTotal, Currency: s.Currency, Description: li.Name,
-		Quantity: li.Quantity,
+		Quantity: li.Quantity, Metadata: orEmpty(li.Metadata),
 		Price: nativePriceObject{
 			ID: nullable(li.PriceID), Object: "price", Active: true, BillingScheme: "per_unit", Created: s.Created,
 			Currency: s.Currency, Livemode: s.Livemode, TaxBehavior: "unspecified", Type: "one_time",
 			UnitAmount: li.UnitAmount, UnitAmountDecimal: strconv.FormatInt(li.UnitAmount, 10),
+			LookupKey: nullable(li.LookupKey),
 			Product: nativeProductObject{
 				ID: nullable(li.ProductID), Object: "product", Active: true, Name: li.Name,
-				Description: nullable(li.Description), Images: li.Images,
+				Description: nullable(li.Description), Images: li.Images, UnitLabel: nullable(li.UnitLabel),
 			},
 		},
 	}
@@ -392,6 +419,6 @@ func refund(r store.Refund) refundObject {
 	return refundObject{
 		ID: r.ID, Object: "refund", Amount: r.Amount, Currency: r.Currency, Status: r.Status,
 		Reason: nullable(r.Reason), FailureReason: nullable(r.FailureReason), CheckoutSession: r.SessionID,
-		Created: r.Created,
+		Created: r.Created, Updated: r.Updated,
 	}
 }

@@ -2,7 +2,6 @@ package dialect
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/paypage/paypage/store"
 )
@@ -144,6 +143,7 @@ type stripePaypageObject struct {
 	Provider       *string     `json:"provider"`
 	PaymentMethod  *string     `json:"payment_method"`
 	PendingURL     *string     `json:"pending_url"`
+	SettledBy      *string     `json:"settled_by"`
 }
 
 type stripeAfterExpiration struct {
@@ -186,7 +186,7 @@ type stripeItemObject struct {
 	AmountTotal        int64             `json:"amount_total"`
 	Currency           string            `json:"currency"`
 	Description        string            `json:"description"`
-	Metadata           map[string]string `json:"metadata"`
+	Metadata           store.Metadata    `json:"metadata"`
 	Price              stripePriceObject `json:"price"`
 	Quantity           int64             `json:"quantity"`
 }
@@ -235,6 +235,7 @@ type stripeProductObject struct {
 	PackageDimensions any               `json:"package_dimensions"`
 	Shippable         *bool             `json:"shippable"`
 	Type              string            `json:"type"`
+	UnitLabel         *string           `json:"unit_label"`
 	Updated           int64             `json:"updated"`
 	URL               *string           `json:"url"`
 }
@@ -261,15 +262,18 @@ func stripeSession(v *View) *stripeSessionObject {
 			AmountRefunded: s.AmountRefunded, Fees: fees(s), FailureReason: nullable(s.FailureReason),
 			FailureMessage: nullable(s.FailureMessage), Provider: nullable(s.Provider),
 			PaymentMethod: nullable(s.PaymentMethod), PendingURL: nullable(s.PendingURL),
+			SettledBy: nullable(s.SettledBy),
 		},
+		SubmitType: nullable(s.SubmitType), BillingAddressCollection: nullable(s.BillingAddressCollection),
+		CustomerCreation: nullable(s.CustomerCreation),
 	}
 	if status == "open" {
 		o.URL = nullable(v.PageURL()) // Stripe's url lives while the session is open
 	}
-	if s.Status == store.StatusExpired && s.RecoveryEnabled && s.ExpiredAt != nil {
+	if s.Status == store.StatusExpired && s.RecoveryEnabled && s.SettledBy == "" {
 		// The expired session's page offers a new checkout, for as long as
-		// Stripe keeps a recovery URL.
-		until := *s.ExpiredAt + int64(store.RecoveryWindow/time.Second)
+		// its recovery window lasts (and until a recovery was paid).
+		until := s.RecoveryEnds()
 		o.AfterExpiration.Recovery.ExpiresAt, o.AfterExpiration.Recovery.URL = &until, nullable(v.PageURL())
 	}
 	if o.PaymentMethodTypes == nil {
@@ -310,6 +314,7 @@ func stripeLineItem(s *store.Session, li store.LineItem, expandProduct bool) str
 	p := stripePriceObject{
 		ID: li.PriceID, Object: "price", Active: true, BillingScheme: "per_unit", Created: s.Created,
 		Currency: s.Currency, Livemode: s.Livemode, Metadata: map[string]string{}, Product: li.ProductID,
+		LookupKey:   nullable(li.LookupKey),
 		TaxBehavior: "unspecified", Type: "one_time", UnitAmount: li.UnitAmount,
 		UnitAmountDecimal: strconv.FormatInt(li.UnitAmount, 10),
 	}
@@ -325,12 +330,12 @@ func stripeLineItem(s *store.Session, li store.LineItem, expandProduct bool) str
 		p.Product = stripeProductObject{
 			ID: li.ProductID, Object: "product", Active: true, Created: s.Created, Description: nullable(li.Description),
 			Images: images, Livemode: s.Livemode, MarketingFeatures: []any{}, Metadata: map[string]string{},
-			Name: li.Name, Type: "service", Updated: s.Created,
+			Name: li.Name, Type: "service", UnitLabel: nullable(li.UnitLabel), Updated: s.Created,
 		}
 	}
 	return stripeItemObject{
 		ID: li.ID, Object: "item", AmountDiscount: li.AmountDiscount, AmountSubtotal: li.AmountSubtotal,
 		AmountTax: li.AmountTax, AmountTotal: li.AmountTotal, Currency: s.Currency, Description: li.Name,
-		Metadata: map[string]string{}, Price: p, Quantity: li.Quantity,
+		Metadata: orEmpty(li.Metadata), Price: p, Quantity: li.Quantity,
 	}
 }
