@@ -19,9 +19,9 @@ var errUnauthorized = &store.Error{Code: codeUnauthorized,
 
 // authenticate resolves the secret key of an API request: "Authorization:
 // Bearer sk_…", or Basic with the key as the user name (as Stripe's clients
-// and curl -u send it).
+// and curl -u send it), or the header of a seed system that has one.
 func (h *handler) authenticate(c *fiber.Ctx) error {
-	key := apiKey(c.Get(fiber.HeaderAuthorization))
+	key := secretKey(c)
 	if key == "" {
 		return h.authFailed(c, errUnauthorized)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/paypage/paypage/handlers/dialect"
 	"github.com/paypage/paypage/store"
 )
 
@@ -112,6 +113,11 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Post("/payment_events", h.idempotent(h.paymentEvent))
 	api.Get("/account", h.apiGetAccount)
 	api.Post("/account", h.idempotent(h.apiUpdateAccount))
+
+	// The seed systems' own retrieve endpoints: each its path, its
+	// authentication and its dialect (handlers/dialect, one file each).
+	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
+	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })
 
 	app.Get("/static/:file", h.staticAsset)
 

@@ -115,6 +115,10 @@ func classify(err error) (int, dialect.Error) {
 		return fiber.StatusServiceUnavailable, dialect.Error{Type: "api_error",
 			Message: "The service is temporarily unavailable. Retry after the number of seconds in the Retry-After header."}
 	}
+	var de *dialect.StatusError
+	if errors.As(err, &de) {
+		return de.Status, dialect.Error{Type: "invalid_request_error", Code: de.Code, Message: de.Message}
+	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		typ := "invalid_request_error"

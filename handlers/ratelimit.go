@@ -90,7 +90,7 @@ func (l *rateLimiter) prune(now time.Time) {
 // the API is turned away without a database read; requests without a key
 // share one bucket.
 func (h *handler) rateLimit(c *fiber.Ctx) error {
-	ok, wait := h.limiter.allow(apiKey(c.Get(fiber.HeaderAuthorization)))
+	ok, wait := h.limiter.allow(secretKey(c))
 	if !ok {
 		h.metrics.limited(limitAPIKey)
 		return &rateLimited{RetryAfter: max(1, int(math.Ceil(wait.Seconds())))}

@@ -36,6 +36,9 @@ type Dialect struct {
 	ItemExpandable []string
 	// Error renders an error answer's body.
 	Error func(e Error) any
+	// Route is how a seed system with a path of its own is called; nil for
+	// the dialects answered on Stripe's paths by version.
+	Route *Route
 }
 
 // View is what a presenter renders: a session as the store read it (the
@@ -192,3 +195,30 @@ func orEmpty(m store.Metadata) store.Metadata {
 }
 
 func oneOf(s string, set ...string) bool { return slices.Contains(set, s) }
+
+// Route is how the clients of a seed system with a path of its own call it
+// (the path itself is in handlers/app.go, with every route).
+type Route struct {
+	// KeyHeader carries the secret key; "" for Authorization (Bearer, or
+	// Basic with the key as the user name).
+	KeyHeader string
+	// MerchantHeader, when set, names the merchant the caller claims to be
+	// (required): a key of another merchant is refused (403).
+	MerchantHeader string
+	// Options reads the query string into what to include; nil: the route
+	// takes no parameters.
+	Options func(q url.Values) (Expand, error)
+	// Refuse, when set, answers some states with errors of the system's
+	// own (seed 003 answers an expired session 401): nil means the session
+	// is answered as it is.
+	Refuse func(v *View) error
+}
+
+// StatusError is an answer a dialect words itself: its status and code.
+type StatusError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *StatusError) Error() string { return e.Message }
