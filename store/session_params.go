@@ -139,6 +139,23 @@ func isLocalhost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// validateMetadata checks a string map given as param (metadata,
+// attribution): at most MaxMetadataKeys keys, each short and bracket-free.
+func validateMetadata(param string, m map[string]string) error {
+	if len(m) > MaxMetadataKeys {
+		return Invalid(param, "%s may have at most %d keys", param, MaxMetadataKeys)
+	}
+	for k, v := range m {
+		if k == "" || utf8.RuneCountInString(k) > maxMetadataKeyLen || strings.ContainsAny(k, "[]") {
+			return Invalid(param, "%s keys must be 1 to %d characters without brackets", param, maxMetadataKeyLen)
+		}
+		if err := textParam(param+"["+k+"]", v, maxMetadataValLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func textParam(param, v string, max int) error {
 	if utf8.RuneCountInString(v) > max {
 		return Invalid(param, "%s must be at most %d characters", param, max)
@@ -346,16 +363,8 @@ func (p *SessionParams) build(m *Merchant, livemode bool, now time.Time) (*Sessi
 		param string
 		m     map[string]string
 	}{{"metadata", s.Metadata}, {"attribution", s.Attribution}} {
-		if len(md.m) > MaxMetadataKeys {
-			return nil, Invalid(md.param, "%s may have at most %d keys", md.param, MaxMetadataKeys)
-		}
-		for k, v := range md.m {
-			if k == "" || utf8.RuneCountInString(k) > maxMetadataKeyLen || strings.ContainsAny(k, "[]") {
-				return nil, Invalid(md.param, "%s keys must be 1 to %d characters without brackets", md.param, maxMetadataKeyLen)
-			}
-			if err := textParam(md.param+"["+k+"]", v, maxMetadataValLen); err != nil {
-				return nil, err
-			}
+		if err := validateMetadata(md.param, md.m); err != nil {
+			return nil, err
 		}
 	}
 	for _, doc := range []struct {

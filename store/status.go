@@ -37,6 +37,7 @@ type Transition struct {
 	FailureMessage string
 	NextAction     *NextAction
 	Refund         *RefundParams
+	Request        RequestInfo // the API request that asked, for the events it makes
 }
 
 // RefundParams is a refund to record with ActionRefund.
@@ -320,6 +321,9 @@ func (s *Store) transitionOnce(ctx context.Context, id string, t Transition) (*S
 		}
 		if err := loadChildren(ctx, tx, []*Session{&sess}); err != nil {
 			return err
+		}
+		if err := insertOutboxEvents(ctx, tx, &from, &sess, t, now); err != nil {
+			return fmt.Errorf("outbox: %w", err)
 		}
 		out = &sess
 		return nil
