@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/paypage/paypage/handlers/webhook"
 	"github.com/paypage/paypage/store"
 )
 
@@ -36,6 +37,12 @@ type Config struct {
 	MaxStreamsPerClient int
 	// Now is the rate limiters' clock (nil: time.Now); tests stop it.
 	Now func() time.Time
+	// Presenter renders events' data.object for /v1/events; cmd gives the
+	// delivery worker the same (nil: SessionPresenter(BaseURL)).
+	Presenter webhook.Presenter
+	// WebhookAllowPrivate lets webhook endpoints be registered on loopback
+	// and private addresses (PAYPAGE_WEBHOOK_ALLOW_PRIVATE=1).
+	WebhookAllowPrivate bool
 }
 
 // handler holds the dependencies every route uses.
@@ -50,11 +57,15 @@ type handler struct {
 	cookies      *cookieJar
 	hub          *store.Hub
 	heartbeat    time.Duration
+	present      webhook.Presenter
 }
 
 // New builds the Fiber app with every route in one visible place.
 func New(st *store.Store, cfg Config) *fiber.App {
-	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	cfg.BaseURL = trimBaseURL(cfg.BaseURL)
+	if cfg.Presenter == nil {
+		cfg.Presenter = SessionPresenter(cfg.BaseURL)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -64,7 +75,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, cfg.Now),
 		authFailures: newRateLimiter(authFailRate, authFailBurst, cfg.Now),
 		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
-		cookies:      newCookieJar(cfg.CookieKeys)}
+		cookies:      newCookieJar(cfg.CookieKeys), present: cfg.Presenter}
 	h.hub, h.heartbeat = liveHub(st, cfg)
 	app := fiber.New(fiber.Config{
 		AppName:               "paypage",
@@ -94,6 +105,17 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Get("/checkout/sessions/:id/line_items", h.apiListLineItems)
 	api.Post("/checkout/sessions/:id/expire", h.idempotent(h.apiExpireSession))
 	api.Post("/payment_events", h.idempotent(h.paymentEvent))
+	api.Post("/webhook_endpoints", h.idempotent(h.apiCreateWebhookEndpoint))
+	api.Get("/webhook_endpoints", h.apiListWebhookEndpoints)
+	api.Get("/webhook_endpoints/:id", h.apiGetWebhookEndpoint)
+	api.Post("/webhook_endpoints/:id", h.idempotent(h.apiUpdateWebhookEndpoint))
+	api.Delete("/webhook_endpoints/:id", h.apiDeleteWebhookEndpoint)
+	api.Post("/webhook_endpoints/:id/roll_secret", h.idempotent(h.apiRollWebhookEndpointSecret))
+	api.Get("/webhook_endpoints/:id/delivery_attempts", h.apiListEndpointAttempts)
+	api.Get("/events", h.apiListEvents)
+	api.Get("/events/:id", h.apiGetEvent)
+	api.Post("/events/:id/retry", h.idempotent(h.apiRetryEvent))
+	api.Get("/events/:id/delivery_attempts", h.apiListEventAttempts)
 
 	app.Get("/static/:file", h.staticAsset)
 
@@ -112,6 +134,9 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Use(func(c *fiber.Ctx) error { return errNotFound })
 	return app
 }
+
+// trimBaseURL is the public URL as "url" fields start with it.
+func trimBaseURL(u string) string { return strings.TrimSuffix(u, "/") }
 
 func proxyStrings(prefixes []netip.Prefix) []string {
 	out := make([]string, len(prefixes))

@@ -273,6 +273,7 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 		Action: eventActions[p.Type], Source: "payment_event", EventID: p.ID,
 		PaymentIntent: p.PaymentIntent, PaymentMethod: p.PaymentMethod, Provider: p.Provider,
 		FailureReason: p.FailureReason, FailureMessage: p.FailureMessage, NextAction: p.NextAction,
+		Request: requestInfo(c),
 	}
 	if p.Amount != nil {
 		t.Refund = &store.RefundParams{Amount: *p.Amount, Reason: p.RefundReason}
