@@ -221,6 +221,17 @@ func (s *Store) WebhookEndpoint(ctx context.Context, merchantID string, livemode
 	return e, nil
 }
 
+// FindWebhookEndpoint returns an endpoint by its id alone, whoever's it is:
+// for the operator's command line, never for a merchant's request.
+func (s *Store) FindWebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error) {
+	var e WebhookEndpoint
+	err := s.db.GetContext(ctx, &e, s.db.Rebind(`SELECT `+webhookEndpointColumns+` FROM webhook_endpoints WHERE id = ?`), id)
+	if err != nil {
+		return nil, fmt.Errorf("store: find webhook endpoint %s: %w", id, mapErr(err))
+	}
+	return &e, nil
+}
+
 func getWebhookEndpoint(ctx context.Context, h Handler, merchantID string, livemode bool, id, lock string) (*WebhookEndpoint, error) {
 	var e WebhookEndpoint
 	err := h.GetContext(ctx, &e, h.Rebind(`SELECT `+webhookEndpointColumns+` FROM webhook_endpoints

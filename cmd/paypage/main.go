@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/paypage/paypage/handlers"
+	"github.com/paypage/paypage/handlers/webhook"
 	"github.com/paypage/paypage/store"
 )
 
@@ -30,6 +31,12 @@ Usage:
   paypage migrate [--database-url URL]
   paypage demo [--database-url URL]
   paypage merchant create --name NAME [--allowed-origin URL]... [--redirect-host HOST]...
+  paypage webhook-endpoint list --merchant ID [--mode test|live]
+  paypage webhook-endpoint create --merchant ID --url URL [--mode test|live] [--enabled-event TYPE]...
+                                  [--description TEXT] [--api-version VERSION]
+  paypage webhook-endpoint update ID [--url URL] [--enabled-event TYPE]... [--description TEXT] [--disable|--enable]
+  paypage webhook-endpoint delete ID
+  paypage webhook-endpoint roll-secret ID [--expire-old-in 24h]
 
 Environment:
   PAYPAGE_ADDR            listen address (default 127.0.0.1:8080)
@@ -39,6 +46,7 @@ Environment:
   PAYPAGE_TRUSTED_PROXIES comma-separated proxy IPs/CIDRs whose X-Forwarded-For is trusted
   PAYPAGE_API_RATE        API requests per second per key, per instance (default 100)
   PAYPAGE_API_BURST       API burst per key, per instance (default 200)
+  PAYPAGE_WEBHOOK_ALLOW_PRIVATE  1: webhook endpoints may be on loopback and private addresses (tests only)
 `
 
 const defaultDatabaseURL = "sqlite:./data/paypage.db"
@@ -76,6 +84,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 			return usageError("merchant: the only subcommand is create")
 		}
 		return merchantCreate(ctx, args[2:], stdout)
+	case "webhook-endpoint":
+		return webhookEndpointCmd(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -162,6 +172,10 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return usageError("PAYPAGE_TRUSTED_PROXIES: " + err.Error())
 	}
+	allowPrivate, err := allowPrivateWebhooks()
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, *dbURL, !*noMigrate)
 	if err != nil {
 		return err
@@ -183,16 +197,23 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	defer hub.Close()
+	baseURL := env("PAYPAGE_BASE_URL", "http://"+*addr)
+	present := handlers.SessionPresenter(baseURL)
 	cfg := handlers.Config{
-		Hub:            hub,
-		CookieKeys:     keys,
-		BaseURL:        env("PAYPAGE_BASE_URL", "http://"+*addr),
-		TrustedProxies: proxies,
-		Logger:         log,
-		APIRate:        rate,
-		APIBurst:       burst,
+		Hub:                 hub,
+		CookieKeys:          keys,
+		BaseURL:             baseURL,
+		TrustedProxies:      proxies,
+		Logger:              log,
+		APIRate:             rate,
+		APIBurst:            burst,
+		Presenter:           present,
+		WebhookAllowPrivate: allowPrivate,
 	}
 	app := handlers.New(st, cfg)
+	if allowPrivate {
+		log.Warn("webhooks: PAYPAGE_WEBHOOK_ALLOW_PRIVATE=1: endpoints may be on loopback and private addresses")
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -204,6 +225,22 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 		defer close(sweeperDone)
 		sweep(sweepCtx, st, log, 15*time.Second)
 	}()
+	// Webhooks: this instance delivers too, woken by every committed change
+	// (any instance's, on PostgreSQL) and by its own timer for retries.
+	wake, unsubscribe := hub.Subscribe(store.AllSessions)
+	defer unsubscribe()
+	deliveries := webhook.Start(webhook.Config{Store: st, Present: present, Wake: wake, AllowPrivate: allowPrivate, Logger: log})
+	stopBackground := func() {
+		stopSweeper()
+		<-sweeperDone
+		// Attempts under way finish (10 s at most) and are recorded;
+		// nothing new is claimed.
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := deliveries.Stop(stopCtx); err != nil {
+			log.Error("shutdown: webhook deliveries", "err", err)
+		}
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -213,25 +250,25 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	select {
 	case err := <-served:
-		stopSweeper()
-		<-sweeperDone
+		stopBackground()
 		return err
 	case s := <-sig:
 		log.Info("shutting down: draining in-flight requests", "signal", s.String())
 	}
 	// Drain first (in-flight requests still use the pool; live-update
-	// streams end as the server shuts down), then stop the sweeper, then
-	// the deferred Closes release the hub and the pool.
+	// streams end as the server shuts down), then stop the sweeper and the
+	// webhook deliveries, then the deferred Closes release the hub and the
+	// pool.
 	if err := app.ShutdownWithTimeout(25 * time.Second); err != nil {
 		log.Error("shutdown", "err", err)
 	}
-	stopSweeper()
-	<-sweeperDone
+	stopBackground()
 	log.Info("stopped")
 	return nil
 }
 
-// sweep persists expiries and prunes old idempotency keys until ctx ends.
+// sweep persists expiries and prunes old idempotency keys and webhook
+// events until ctx ends.
 // Reads are exact without it; it keeps the stored status honest for lists,
 // exports and other instances.
 func sweep(ctx context.Context, st *store.Store, log *slog.Logger, every time.Duration) {
@@ -246,6 +283,9 @@ func sweep(ctx context.Context, st *store.Store, log *slog.Logger, every time.Du
 		}
 		if _, err := st.PruneIdempotency(ctx); err != nil && ctx.Err() == nil {
 			log.Error("sweeper: prune idempotency keys", "err", err)
+		}
+		if _, err := st.PruneWebhookEvents(ctx); err != nil && ctx.Err() == nil {
+			log.Error("sweeper: prune webhook events", "err", err)
 		}
 		select {
 		case <-ctx.Done():
