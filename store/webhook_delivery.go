@@ -181,10 +181,26 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 		Created: r.Started.Unix(), DurationMS: r.Duration.Milliseconds(), StatusCode: r.StatusCode,
 		Error: r.Error, Succeeded: r.Succeeded}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Locked, so that the endpoint cannot be deleted under the record.
+		var cur struct {
+			Attempts int    `db:"attempts"`
+			Status   string `db:"status"`
+		}
+		err := tx.GetContext(ctx, &cur, tx.Rebind(`SELECT attempts, status FROM webhook_deliveries
+			WHERE event_id = ? AND endpoint_id = ?`+s.forUpdate()), d.Event.ID, d.Endpoint.ID)
+		if IsNotFound(mapErr(err)) {
+			return nil // the endpoint was deleted meanwhile: nothing to record
+		}
+		if err != nil {
+			return err
+		}
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO webhook_attempts (id, event_id, endpoint_id, attempt,
 			created, duration_ms, status_code, error, succeeded) VALUES (:id, :event_id, :endpoint_id, :attempt,
 			:created, :duration_ms, :status_code, :error, :succeeded)`, a); err != nil {
 			return err
+		}
+		if cur.Attempts != d.Attempt || cur.Status != DeliveryPending {
+			return nil // no longer ours: its state is its new holder's to change
 		}
 		status, next, giveUp := DeliverySucceeded, now, false
 		if !r.Succeeded {
@@ -193,14 +209,9 @@ func (s *Store) RecordAttempt(ctx context.Context, d *Delivery, r AttemptResult)
 				status, next = DeliveryFailed, now
 			}
 		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?,
-			leased_until = 0 WHERE event_id = ? AND endpoint_id = ? AND attempts = ? AND status = 'pending'`),
-			status, next, d.Event.ID, d.Endpoint.ID, d.Attempt)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhook_deliveries SET status = ?, next_attempt_at = ?,
+			leased_until = 0 WHERE event_id = ? AND endpoint_id = ?`), status, next, d.Event.ID, d.Endpoint.ID); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err // no longer ours: the endpoint's state is its new holder's to change
 		}
 		if r.Succeeded {
 			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ?`), d.Endpoint.ID)

@@ -658,3 +658,29 @@ func TestEventsAreListedFilteredPagedAndPrunedAfter30Days(t *testing.T) {
 		}
 	})
 }
+
+// An endpoint deleted while one of its deliveries is under way: the
+// attempt's outcome has nowhere to go, and that is no error.
+func TestAnAttemptToADeletedEndpointIsDropped(t *testing.T) {
+	t.Parallel()
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		s, c := newStore(t, url)
+		m, _ := newMerchant(t, s, nil)
+		e := endpoint(t, s, m, false, "*")
+		sess := createSession(t, s, m, false, validParams())
+		transition(t, s, sess.ID, succeed)
+		ds := claimAll(t, s)
+		if len(ds) != 1 {
+			t.Fatalf("claimed %d", len(ds))
+		}
+		if err := s.DeleteWebhookEndpoint(t.Context(), m.ID, false, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RecordAttempt(t.Context(), ds[0], store.AttemptResult{Started: c.Now(), StatusCode: 200, Succeeded: true}); err != nil {
+			t.Fatalf("record: %v", err)
+		}
+		if n := countRows(t, s, "webhook_attempts", ""); n != 0 {
+			t.Fatalf("%d attempts recorded for a deleted endpoint", n)
+		}
+	})
+}
