@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Directories whose package.json lists the browser tests' node packages
-# (axe-core); each is installed with `npm ci` once it exists.
-npm_projects=(testdata/browser)
+# Directories whose package.json lists node packages the tests use (axe-core
+# for the browser tests, Stripe's Node library for the webhook tests); each
+# is installed with `npm ci` once it exists.
+npm_projects=(testdata/browser testdata/stripe-node)
 
 have_postgres() {
 	if command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then

@@ -2,7 +2,12 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -459,5 +464,64 @@ func TestWebhookSecretRotationSignsWithBothSecrets(t *testing.T) {
 	}
 	if got[0].Event.Type != "checkout.session.canceled" || got[0].Event.Request.ID != "" {
 		t.Fatalf("delivered %+v", got[0].Event)
+	}
+}
+
+// Stripe's Node library verifies the same deliveries, unchanged, with the
+// old secret and with the new one while a roll overlaps
+// (testdata/stripe-node; `npm ci` there, which make test does).
+func TestWebhooksVerifyWithStripeNode(t *testing.T) {
+	t.Parallel()
+	dir, err := filepath.Abs("../testdata/stripe-node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join(dir, "node_modules", "stripe", "package.json"))
+	}
+	if err != nil {
+		msg := "Stripe's Node library is not installed (node, and `npm ci` in testdata/stripe-node): " + err.Error()
+		if os.Getenv("PAYPAGE_REQUIRE_ALL") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	srv := handlertest.StartWith(t, storetest.SQLiteURL(t), func(cfg *handlers.Config) { cfg.WebhookAllowPrivate = true })
+	recv := handlertest.StartReceiver(t)
+	handlertest.StartWorker(t, srv.Store, nil, recv.Roots, nil)
+	api := newAPIClient(t, srv, srv.Keys.Test)
+	created := api.mustOK("POST", "/v1/webhook_endpoints", url.Values{"url": {recv.URL}, "enabled_events[]": {"*"}}.Encode(),
+		"Stripe-Version", stripe.APIVersion)
+	rolled := api.mustOK("POST", "/v1/webhook_endpoints/"+created["id"].(string)+"/roll_secret", "expires_in=600")
+	recv.SetSecret(rolled["secret"].(string))
+	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
+	handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionProcess})
+	got := recv.WaitFor(t, 5*time.Second, "the delivery", func(r []handlertest.Received) bool { return len(r) == 1 })
+
+	payload := filepath.Join(t.TempDir(), "payload.json")
+	if err := os.WriteFile(payload, got[0].Payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{created["secret"].(string), rolled["secret"].(string), "whsec_neither"} {
+		cmd := exec.Command(node, filepath.Join(dir, "verify.js"), payload, got[0].Signature, secret)
+		out, err := cmd.Output()
+		if secret == "whsec_neither" {
+			if err == nil {
+				t.Fatalf("stripe-node verified a delivery with a secret that did not sign it: %s", out)
+			}
+			continue
+		}
+		var read struct{ ID, Type, Object string }
+		if err != nil || json.Unmarshal(out, &read) != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				out = append(out, ee.Stderr...)
+			}
+			t.Fatalf("stripe-node: %v\n%s", err, out)
+		}
+		if read.ID != got[0].Event.ID || read.Type != "checkout.session.completed" || read.Object != sess.ID {
+			t.Fatalf("stripe-node read %+v", read)
+		}
 	}
 }
