@@ -1,6 +1,7 @@
 package handlertest
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -45,7 +46,13 @@ func StartWorker(t testing.TB, st *store.Store, hub *store.Hub, roots *x509.Cert
 	w := webhook.Start(cfg)
 	t.Cleanup(func() {
 		unsubscribe()
-		w.Stop(t.Context())
+		// Not t.Context(): it is canceled before cleanups run, and the
+		// worker must be done before the store closes.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := w.Stop(ctx); err != nil {
+			t.Errorf("stop the webhook worker: %v", err)
+		}
 	})
 	return w
 }
