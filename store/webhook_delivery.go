@@ -64,6 +64,17 @@ type Delivery struct {
 // rather than wait; on SQLite the one writer at a time does the same.
 func (s *Store) ClaimDeliveries(ctx context.Context, limit int) ([]*Delivery, error) {
 	now := s.now().Unix()
+	const dueSQL = `FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+		WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.leased_until <= ? AND w.status = 'enabled'`
+	// Workers look after every change, mostly to find nothing: a read
+	// says so without a write transaction (on SQLite, the write lock).
+	var some []int
+	if err := s.db.SelectContext(ctx, &some, s.db.Rebind(`SELECT 1 `+dueSQL+` LIMIT 1`), now, now); err != nil {
+		return nil, fmt.Errorf("store: claim deliveries: %w", mapErr(err))
+	}
+	if len(some) == 0 {
+		return nil, nil
+	}
 	var out []*Delivery
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		lock := ""
@@ -75,9 +86,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int) ([]*Delivery, er
 			EndpointID string `db:"endpoint_id"`
 			Attempts   int    `db:"attempts"`
 		}
-		if err := tx.SelectContext(ctx, &due, tx.Rebind(`SELECT d.event_id, d.endpoint_id, d.attempts
-			FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
-			WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.leased_until <= ? AND w.status = 'enabled'
+		if err := tx.SelectContext(ctx, &due, tx.Rebind(`SELECT d.event_id, d.endpoint_id, d.attempts `+dueSQL+`
 			ORDER BY d.next_attempt_at LIMIT ?`+lock), now, now, limit); err != nil {
 			return err
 		}
