@@ -316,7 +316,8 @@ func (h *handler) apiExpireSession(c *fiber.Ctx) error {
 	if sess.Status != store.StatusOpen {
 		return errCannotExpire(sess.ID, sess.Status)
 	}
-	sess, err = h.store.Transition(c.UserContext(), sess.ID, store.Transition{Action: store.ActionExpire, Source: "api"})
+	sess, err = h.store.Transition(c.UserContext(), sess.ID, store.Transition{Action: store.ActionExpire, Source: "api",
+		Request: requestInfo(c)})
 	if store.ErrorCode(err) == store.ESTATE {
 		// Completed or canceled meanwhile: say so in the same words.
 		if now, gerr := h.merchantSession(c); gerr == nil {

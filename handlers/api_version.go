@@ -7,8 +7,11 @@ import (
 )
 
 // dialectKey holds the *dialect.Dialect that answers a request: its objects
-// and its error envelope.
-const dialectKey ctxKey = 400
+// and its error envelope; versionKey the name of its API version.
+const (
+	dialectKey ctxKey = 400
+	versionKey ctxKey = 401
+)
 
 // apiVersion picks the API version of an authenticated request on
 // Stripe's paths (dialect.Resolve: Paypage-Version, else Stripe-Version,
@@ -21,6 +24,7 @@ func (h *handler) apiVersion(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(dialectKey, v.Dialect)
+	c.Locals(versionKey, v.Name)
 	c.Set(dialect.HeaderPaypageVersion, v.Name)
 	if v.Dialect == dialect.Stripe {
 		c.Set(dialect.HeaderStripeVersion, v.Name) // as Stripe echoes it

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/paypage/paypage/handlers/dialect"
+	"github.com/paypage/paypage/handlers/webhook"
 	"github.com/paypage/paypage/store"
 )
 
@@ -44,6 +45,12 @@ type Config struct {
 	// RequestTimeout bounds each request's database work (0:
 	// DefaultRequestTimeout); past it the answer is 503 with Retry-After.
 	RequestTimeout time.Duration
+	// Presenter renders events' data.object for /v1/events; cmd gives the
+	// delivery worker the same (nil: SessionPresenter(BaseURL)).
+	Presenter webhook.Presenter
+	// WebhookAllowPrivate lets webhook endpoints be registered on loopback
+	// and private addresses (PAYPAGE_WEBHOOK_ALLOW_PRIVATE=1).
+	WebhookAllowPrivate bool
 }
 
 // handler holds the dependencies every route uses.
@@ -63,11 +70,15 @@ type handler struct {
 	timeout      time.Duration              // each request's deadline
 	outage       *outage                    // the database's unavailability, for 503s and /readyz
 	refused      *quietCount                // 429s since the last log line
+	presenter    webhook.Presenter          // events' data.object
 }
 
 // New builds the Fiber app with every route in one visible place.
 func New(st *store.Store, cfg Config) *fiber.App {
-	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	cfg.BaseURL = trimBaseURL(cfg.BaseURL)
+	if cfg.Presenter == nil {
+		cfg.Presenter = SessionPresenter(cfg.BaseURL)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -77,7 +88,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, cfg.Now),
 		authFailures: newRateLimiter(authFailRate, authFailBurst, cfg.Now),
 		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
-		cookies:      newCookieJar(cfg.CookieKeys), metrics: cfg.Metrics,
+		cookies:      newCookieJar(cfg.CookieKeys), metrics: cfg.Metrics, presenter: cfg.Presenter,
 		timeout: cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
 		outage:  newOutage(cfg.Logger, st.Ping, st.ProbeWrite),
 		refused: &quietCount{period: time.Minute}}
@@ -114,6 +125,18 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Get("/account", h.apiGetAccount)
 	api.Post("/account", h.idempotent(h.apiUpdateAccount))
 
+	api.Post("/webhook_endpoints", h.idempotent(h.apiCreateWebhookEndpoint))
+	api.Get("/webhook_endpoints", h.apiListWebhookEndpoints)
+	api.Get("/webhook_endpoints/:id", h.apiGetWebhookEndpoint)
+	api.Post("/webhook_endpoints/:id", h.idempotent(h.apiUpdateWebhookEndpoint))
+	api.Delete("/webhook_endpoints/:id", h.apiDeleteWebhookEndpoint)
+	api.Post("/webhook_endpoints/:id/roll_secret", h.idempotent(h.apiRollWebhookEndpointSecret))
+	api.Get("/webhook_endpoints/:id/delivery_attempts", h.apiListEndpointAttempts)
+	api.Get("/events", h.apiListEvents)
+	api.Get("/events/:id", h.apiGetEvent)
+	api.Post("/events/:id/retry", h.idempotent(h.apiRetryEvent))
+	api.Get("/events/:id/delivery_attempts", h.apiListEventAttempts)
+
 	// The seed systems' own retrieve endpoints: each its path, its
 	// authentication and its dialect (handlers/dialect, one file each).
 	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
@@ -137,6 +160,9 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	h.routes = h.metrics.routeTable(app)
 	return app
 }
+
+// trimBaseURL is the public URL as "url" fields start with it.
+func trimBaseURL(u string) string { return strings.TrimSuffix(u, "/") }
 
 func proxyStrings(prefixes []netip.Prefix) []string {
 	out := make([]string, len(prefixes))

@@ -336,7 +336,9 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sess, err := h.store.Transition(c.UserContext(), p.Session, p.transition(signed))
+	t := p.transition(signed)
+	t.Request = requestInfo(c)
+	sess, err := h.store.Transition(c.UserContext(), p.Session, t)
 	dup := errors.Is(err, store.ErrDuplicateEvent)
 	if err != nil && !dup {
 		return err

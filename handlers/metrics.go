@@ -32,9 +32,7 @@ type Metrics struct {
 	rateLimited   [numLimits]prometheus.Counter
 	sweeps        [2]prometheus.Counter // ok, error
 	sweptSessions prometheus.Counter
-	// Webhook deliveries (issue 14): declare
-	// paypage_webhook_deliveries_total{result} here, next to the other
-	// counters, and count each attempt where the outbox delivers it.
+	webhooks      *prometheus.HistogramVec // result
 }
 
 // NewMetrics declares every metric.
@@ -73,7 +71,19 @@ func NewMetrics() *Metrics {
 	sweeps := f.counterVec("paypage_sweeper_runs_total", "Runs of the expiry sweeper, by result.", "result")
 	m.sweeps = [2]prometheus.Counter{sweeps.WithLabelValues("ok"), sweeps.WithLabelValues("error")}
 	m.sweptSessions = f.counter("paypage_sweeper_expired_sessions_total", "Sessions the sweeper marked expired.")
+	m.webhooks = f.histogramVec("paypage_webhook_delivery_duration_seconds",
+		"Webhook delivery attempts by result (succeeded: a 2xx; status: any other answer; timeout; refused: not a public address; error), and how long each took; its _count is the attempts.",
+		[]float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10}, "result")
 	return m
+}
+
+// WebhookAttempt records one webhook delivery attempt (webhook.Config's
+// OnAttempt).
+func (m *Metrics) WebhookAttempt(result string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.webhooks.WithLabelValues(result).Observe(d.Seconds())
 }
 
 // ObserveStore adds the store's metrics: database round trips, the pool's

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/paypage/paypage/store"
 )
 
 type ctxKey int
@@ -119,6 +121,12 @@ func (h *handler) logger(c *fiber.Ctx) *slog.Logger {
 func requestID(c *fiber.Ctx) string {
 	id, _ := c.Locals(requestIDKey).(string)
 	return id
+}
+
+// requestInfo names this API request in the events of the changes it
+// makes: its id and its Idempotency-Key.
+func requestInfo(c *fiber.Ctx) store.RequestInfo {
+	return store.RequestInfo{ID: requestID(c), IdempotencyKey: strings.TrimSpace(c.Get(headerIdempotencyKey))}
 }
 
 func randomToken(n int) string {

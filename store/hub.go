@@ -123,12 +123,22 @@ func (h *Hub) Watchers() int {
 	return n
 }
 
-// Notify signals the watchers of session id without ever blocking.
+// AllSessions, given to Subscribe, watches every session: the webhook
+// delivery worker wakes on each change, whoever made it.
+const AllSessions = "*"
+
+// Notify signals the watchers of session id, and those of AllSessions,
+// without ever blocking.
 func (h *Hub) Notify(id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs[id] {
 		signal(ch)
+	}
+	if id != AllSessions {
+		for ch := range h.subs[AllSessions] {
+			signal(ch)
+		}
 	}
 }
 

@@ -87,6 +87,10 @@ func (r RawJSON) MarshalJSON() ([]byte, error) {
 	return r, nil
 }
 func (r *RawJSON) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*r = nil // as MarshalJSON writes nil: a session's snapshot reads back as it was
+		return nil
+	}
 	*r = append(RawJSON(nil), b...)
 	return nil
 }

@@ -180,6 +180,9 @@ func (s *Store) writeTransition(ctx context.Context, tx *sqlx.Tx, from, after *S
 	if err := insertEvent(ctx, tx, from, after, t, eff, now); err != nil {
 		return err
 	}
+	if err := insertOutboxEvents(ctx, tx, from, after, t, now); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
 	if s.engine == Postgres {
 		// Delivered at commit to every instance LISTENing: the payload is
 		// only the id; listeners re-read the store.

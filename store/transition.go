@@ -50,6 +50,8 @@ type Transition struct {
 	RefundID string
 	// Child is the recovery session that paid (ActionSettleByChild).
 	Child string
+	// Request is the API request that asked, for the events it makes.
+	Request RequestInfo
 }
 
 // RefundParams is a refund to record with ActionRefund, or the outcome of a

@@ -39,6 +39,9 @@ var settings = []*setting{
 		Commands: []string{"serve"}, Doc: "API requests per second per key, per instance"},
 	{Env: "PAYPAGE_API_BURST", Default: strconv.Itoa(handlers.DefaultAPIBurst), Check: checkBurst,
 		Commands: []string{"serve"}, Doc: "API burst per key, per instance"},
+	{Env: "PAYPAGE_WEBHOOK_ALLOW_PRIVATE", Default: "0", Check: checkBool,
+		Commands: []string{"serve", "webhook-endpoint create", "webhook-endpoint update"},
+		Doc:      "1: webhook endpoints may be on loopback and private addresses (for tests only; never in production)"},
 }
 
 // setting is one PAYPAGE_* variable, and the flag that overrides it when
@@ -189,6 +192,13 @@ func checkTrustedProxies(v string) error {
 func checkRate(v string) error {
 	if r, err := strconv.ParseFloat(v, 64); err != nil || r <= 0 {
 		return fmt.Errorf("%q is not a positive number of requests per second", v)
+	}
+	return nil
+}
+
+func checkBool(v string) error {
+	if v != "0" && v != "1" {
+		return fmt.Errorf("%q is neither 1 nor 0", v)
 	}
 	return nil
 }

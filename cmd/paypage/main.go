@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/paypage/paypage/handlers"
+	"github.com/paypage/paypage/handlers/webhook"
 	"github.com/paypage/paypage/store"
 )
 
@@ -64,6 +65,13 @@ func init() {
 		{"merchant enable", "ID", "undo disable", merchantEnableCmd},
 		{"merchant roll-key", "ID --mode test|live [--expire-old-in DURATION]", "new secret key (printed once); the old one works until the overlap ends", merchantRollKeyCmd},
 		{"merchant roll-webhook-secret", "ID [--expire-old-in DURATION]", "new webhook secret (printed once); both verify during the overlap", merchantRollWebhookSecretCmd},
+		{"webhook-endpoint list", "--merchant ID [--mode test|live]", "list a merchant's webhook endpoints", endpointListCmd},
+		{"webhook-endpoint create", "--merchant ID --url URL [--mode test|live] [--enabled-event TYPE]... [--description TEXT] [--api-version V]",
+			"register a webhook endpoint; print it with its signing secret (once)", endpointCreateCmd},
+		{"webhook-endpoint update", "ID [--url URL] [--enabled-event TYPE]... [--description TEXT] [--disable|--enable]",
+			"change a webhook endpoint", endpointUpdateCmd},
+		{"webhook-endpoint delete", "ID", "delete a webhook endpoint", endpointDeleteCmd},
+		{"webhook-endpoint roll-secret", "ID [--expire-old-in DURATION]", "new signing secret (printed once); both sign during the overlap", endpointRollSecretCmd},
 	}
 }
 
@@ -117,11 +125,12 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		return nil
 	}
 	name, rest := args[0], args[1:]
-	if name == "merchant" {
+	switch name {
+	case "merchant", "webhook-endpoint":
 		if len(rest) == 0 {
-			return usageError("merchant: which subcommand? create, list, show, update, disable, enable, roll-key, roll-webhook-secret")
+			return usageError(name + ": which subcommand? " + strings.Join(subcommands(name), ", "))
 		}
-		name, rest = "merchant "+rest[0], rest[1:]
+		name, rest = name+" "+rest[0], rest[1:]
 	}
 	for _, cmd := range commands {
 		if cmd.name != name {
@@ -140,6 +149,17 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		return runCmd(ctx, positional)
 	}
 	return usageError(fmt.Sprintf("unknown command %q", name))
+}
+
+// subcommands lists the subcommands of a command group.
+func subcommands(group string) []string {
+	var out []string
+	for _, c := range commands {
+		if sub, ok := strings.CutPrefix(c.name, group+" "); ok {
+			out = append(out, sub)
+		}
+	}
+	return out
 }
 
 // newLogger logs JSON when stderr is not a terminal (collectors parse it),
@@ -224,6 +244,7 @@ func serve(ctx context.Context, log *slog.Logger, dbURL, addr, metricsAddr strin
 	rate, _ := strconv.ParseFloat(getenv("PAYPAGE_API_RATE"), 64)
 	burst, _ := strconv.Atoi(getenv("PAYPAGE_API_BURST"))
 	proxies, _ := handlers.ParseTrustedProxies(splitList(getenv("PAYPAGE_TRUSTED_PROXIES")))
+	allowPrivate := getenv("PAYPAGE_WEBHOOK_ALLOW_PRIVATE") == "1"
 	st, err := openStore(ctx, dbURL, !noMigrate)
 	if err != nil {
 		return err
@@ -248,17 +269,25 @@ func serve(ctx context.Context, log *slog.Logger, dbURL, addr, metricsAddr strin
 	metrics := handlers.NewMetrics()
 	metrics.ObserveStore(st)
 	metrics.ObserveHub(hub)
+	// Events' data.object, in each reader's API version: the same for the
+	// deliveries and for /v1/events.
+	present := handlers.SessionPresenter(baseURL(addr))
 	cfg := handlers.Config{
-		Metrics:        metrics,
-		Hub:            hub,
-		CookieKeys:     keys,
-		BaseURL:        baseURL(addr),
-		TrustedProxies: proxies,
-		Logger:         log,
-		APIRate:        rate,
-		APIBurst:       burst,
+		Metrics:             metrics,
+		Hub:                 hub,
+		CookieKeys:          keys,
+		BaseURL:             baseURL(addr),
+		TrustedProxies:      proxies,
+		Logger:              log,
+		APIRate:             rate,
+		APIBurst:            burst,
+		Presenter:           present,
+		WebhookAllowPrivate: allowPrivate,
 	}
 	app := handlers.New(st, cfg)
+	if allowPrivate {
+		log.Warn("webhooks: PAYPAGE_WEBHOOK_ALLOW_PRIVATE=1: endpoints may be on loopback and private addresses")
+	}
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -278,6 +307,23 @@ func serve(ctx context.Context, log *slog.Logger, dbURL, addr, metricsAddr strin
 		defer close(sweeperDone)
 		sweep(sweepCtx, st, log, metrics, 15*time.Second)
 	}()
+	// Webhooks: this instance delivers too, woken by every committed change
+	// (any instance's, on PostgreSQL) and by its own timer for retries.
+	wake, unsubscribe := hub.Subscribe(store.AllSessions)
+	defer unsubscribe()
+	deliveries := webhook.Start(webhook.Config{Store: st, Present: present, Wake: wake, AllowPrivate: allowPrivate,
+		Logger: log, OnAttempt: metrics.WebhookAttempt})
+	stopBackground := func() {
+		stopSweeper()
+		<-sweeperDone
+		// Attempts under way finish (10 s at most) and are recorded;
+		// nothing new is claimed.
+		stopCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := deliveries.Stop(stopCtx); err != nil {
+			log.Error("shutdown: webhook deliveries", "err", err)
+		}
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -287,25 +333,25 @@ func serve(ctx context.Context, log *slog.Logger, dbURL, addr, metricsAddr strin
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	select {
 	case err := <-served:
-		stopSweeper()
-		<-sweeperDone
+		stopBackground()
 		return err
 	case s := <-sig:
 		log.Info("shutting down: draining in-flight requests", "signal", s.String())
 	}
 	// Drain first (in-flight requests still use the pool; live-update
-	// streams end as the server shuts down), then stop the sweeper, then
-	// the deferred Closes release the hub and the pool.
+	// streams end as the server shuts down), then stop the sweeper and the
+	// webhook deliveries, then the deferred Closes release the hub and the
+	// pool.
 	if err := app.ShutdownWithTimeout(25 * time.Second); err != nil {
 		log.Error("shutdown", "err", err)
 	}
-	stopSweeper()
-	<-sweeperDone
+	stopBackground()
 	log.Info("stopped")
 	return nil
 }
 
-// sweep persists expiries and prunes old idempotency keys until ctx ends.
+// sweep persists expiries and prunes old idempotency keys and webhook
+// events until ctx ends.
 // Reads are exact without it; it keeps the stored status honest for lists,
 // exports and other instances.
 func sweep(ctx context.Context, st *store.Store, log *slog.Logger, metrics *handlers.Metrics, every time.Duration) {
@@ -323,6 +369,9 @@ func sweep(ctx context.Context, st *store.Store, log *slog.Logger, metrics *hand
 		}
 		if _, err := st.PruneIdempotency(ctx); err != nil && ctx.Err() == nil {
 			log.Error("sweeper: prune idempotency keys", "err", err)
+		}
+		if _, err := st.PruneWebhookEvents(ctx); err != nil && ctx.Err() == nil {
+			log.Error("sweeper: prune webhook events", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -180,14 +180,16 @@ func (d *Dialect) LineItems(v *View, items []store.LineItem, more bool) *List[an
 	return NewList("/v1/checkout/sessions/"+url.PathEscape(v.Session.ID)+"/line_items", data, more)
 }
 
-func nullable(s string) *string {
+// Nullable is s, or null when it is "" (how absent values are sent).
+func Nullable(s string) *string {
 	if s == "" {
 		return nil
 	}
 	return &s
 }
 
-func orEmpty(m store.Metadata) store.Metadata {
+// OrEmpty is m, or {} for none (maps are sent as objects, never null).
+func OrEmpty(m store.Metadata) store.Metadata {
 	if m == nil {
 		return store.Metadata{}
 	}

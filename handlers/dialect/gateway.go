@@ -60,7 +60,7 @@ type gatewayRefundObject struct {
 func gatewaySession(s *store.Session) *gatewaySessionObject {
 	o := &gatewaySessionObject{
 		ID: s.ID, OrderReference: s.ClientReferenceID, Status: "PENDING",
-		ProviderName: nullable(s.Provider), PaymentMethod: s.PaymentMethod,
+		ProviderName: Nullable(s.Provider), PaymentMethod: s.PaymentMethod,
 		ExpiresAt: isoMillis(s.ExpiresAt), CreatedAt: isoMillis(s.Created), UpdatedAt: isoMillis(s.Updated),
 	}
 	reason := ""
@@ -87,15 +87,15 @@ func gatewaySession(s *store.Session) *gatewaySessionObject {
 	case store.StatusCanceled:
 		o.Status, reason = "FAILED", "canceled"
 	}
-	o.FailureReason = nullable(upperSnake(reason))
+	o.FailureReason = Nullable(upperSnake(reason))
 	return o
 }
 
 func gatewayRefund(r store.Refund) gatewayRefundObject {
 	return gatewayRefundObject{
 		ID: r.ID, Amount: MajorUnits(r.Amount, r.Currency), Currency: strings.ToUpper(r.Currency),
-		Status: strings.ToUpper(r.Status), FailureReason: nullable(upperSnake(r.FailureReason)),
-		Reason: nullable(upperSnake(r.Reason)), CreatedAt: isoMillis(r.Created), UpdatedAt: isoMillis(max(r.Updated, r.Created)),
+		Status: strings.ToUpper(r.Status), FailureReason: Nullable(upperSnake(r.FailureReason)),
+		Reason: Nullable(upperSnake(r.Reason)), CreatedAt: isoMillis(r.Created), UpdatedAt: isoMillis(max(r.Updated, r.Created)),
 	}
 }
 

@@ -291,31 +291,31 @@ func nativeBody(v *View) *nativeSessionObject {
 	o := &nativeSessionObject{
 		ID: s.ID, Object: "checkout.session", Livemode: s.Livemode, Mode: s.Mode, UIMode: "hosted",
 		Status: s.Status, PaymentStatus: s.PaymentStatus, Currency: s.Currency, CurrencyExponent: exp,
-		DisplayCurrency: nullable(s.DisplayCurrency), AmountSubtotal: s.AmountSubtotal, AmountTotal: s.AmountTotal,
+		DisplayCurrency: Nullable(s.DisplayCurrency), AmountSubtotal: s.AmountSubtotal, AmountTotal: s.AmountTotal,
 		AmountRefunded: s.AmountRefunded,
 		TotalDetails:   totalDetails{AmountDiscount: s.AmountDiscount, AmountShipping: s.AmountShipping, AmountTax: s.AmountTax},
 		Fees:           fees(s),
-		Customer:       nullable(s.CustomerID), CustomerEmail: nullable(s.Customer.Email),
-		CustomerDetails: details(s.Customer), Guest: s.Guest, ClientReferenceID: nullable(s.ClientReferenceID),
+		Customer:       Nullable(s.CustomerID), CustomerEmail: Nullable(s.Customer.Email),
+		CustomerDetails: details(s.Customer), Guest: s.Guest, ClientReferenceID: Nullable(s.ClientReferenceID),
 		URL:        v.PageURL(),
-		SuccessURL: nullable(s.SuccessURL), CancelURL: nullable(s.CancelURL), PendingURL: nullable(s.PendingURL),
-		ReturnURL:       nullable(s.ReturnURL),
-		AfterCompletion: afterCompletionObject{Type: s.AfterCompletion.Type, CustomMessage: nullable(s.AfterCompletion.CustomMessage)},
-		RecoveredFrom:   nullable(s.ParentID), Locale: s.Locale,
+		SuccessURL: Nullable(s.SuccessURL), CancelURL: Nullable(s.CancelURL), PendingURL: Nullable(s.PendingURL),
+		ReturnURL:       Nullable(s.ReturnURL),
+		AfterCompletion: afterCompletionObject{Type: s.AfterCompletion.Type, CustomMessage: Nullable(s.AfterCompletion.CustomMessage)},
+		RecoveredFrom:   Nullable(s.ParentID), Locale: s.Locale,
 		CustomText:         customText(s.CustomText),
 		PaymentMethodTypes: s.PaymentMethodTypes, WalletOptions: s.WalletOptions,
-		PaymentMethod: nullable(s.PaymentMethod), Provider: nullable(s.Provider), PaymentIntent: nullable(s.PaymentIntent),
+		PaymentMethod: Nullable(s.PaymentMethod), Provider: Nullable(s.Provider), PaymentIntent: Nullable(s.PaymentIntent),
 		NextAction:    nextAction(s.NextAction),
-		FailureReason: nullable(s.FailureReason), FailureMessage: nullable(s.FailureMessage),
-		Metadata: orEmpty(s.Metadata), Attribution: orEmpty(s.Attribution),
-		IdempotencyKey: nullable(s.IdempotencyKey), CorrelationID: nullable(s.CorrelationID),
+		FailureReason: Nullable(s.FailureReason), FailureMessage: Nullable(s.FailureMessage),
+		Metadata: OrEmpty(s.Metadata), Attribution: OrEmpty(s.Attribution),
+		IdempotencyKey: Nullable(s.IdempotencyKey), CorrelationID: Nullable(s.CorrelationID),
 		Created: s.Created, Updated: s.Updated, ExpiresAt: s.ExpiresAt, ConfirmedAt: s.ConfirmedAt,
 		PaidAt: s.PaidAt, CompletedAt: s.CompletedAt, CanceledAt: s.CanceledAt, ExpiredAt: s.ExpiredAt,
-		LastActivityAt: s.LastActivityAt, Version: s.Version, SettledBy: nullable(s.SettledBy),
-		SubmitType: nullable(s.SubmitType), BillingAddressCollection: nullable(s.BillingAddressCollection),
-		CustomerCreation: nullable(s.CustomerCreation), Description: nullable(s.Description),
-		ContractID: nullable(s.ContractID), ExecutionID: nullable(s.ExecutionID),
-		BusinessEntityID: nullable(s.BusinessEntityID), ClientCustomerID: nullable(s.ClientCustomerID),
+		LastActivityAt: s.LastActivityAt, Version: s.Version, SettledBy: Nullable(s.SettledBy),
+		SubmitType: Nullable(s.SubmitType), BillingAddressCollection: Nullable(s.BillingAddressCollection),
+		CustomerCreation: Nullable(s.CustomerCreation), Description: Nullable(s.Description),
+		ContractID: Nullable(s.ContractID), ExecutionID: Nullable(s.ExecutionID),
+		BusinessEntityID: Nullable(s.BusinessEntityID), ClientCustomerID: Nullable(s.ClientCustomerID),
 	}
 	o.AfterExpiration.Recovery.Enabled = s.RecoveryEnabled
 	if o.PaymentMethodTypes == nil {
@@ -347,8 +347,8 @@ func details(c store.Customer) *customerDetails {
 		return nil
 	}
 	return &customerDetails{
-		Email: nullable(c.Email), Name: nullable(c.Name()), FirstName: nullable(c.FirstName),
-		LastName: nullable(c.LastName), Phone: nullable(c.Phone), IPAddress: nullable(c.IPAddress),
+		Email: Nullable(c.Email), Name: Nullable(c.Name()), FirstName: Nullable(c.FirstName),
+		LastName: Nullable(c.LastName), Phone: Nullable(c.Phone), IPAddress: Nullable(c.IPAddress),
 		Address: address(c.Address),
 	}
 }
@@ -358,8 +358,8 @@ func address(a store.Address) *addressObject {
 		return nil
 	}
 	return &addressObject{
-		Line1: nullable(a.Line1), Line2: nullable(a.Line2), City: nullable(a.City),
-		State: nullable(a.State), PostalCode: nullable(a.PostalCode), Country: nullable(a.Country),
+		Line1: Nullable(a.Line1), Line2: Nullable(a.Line2), City: Nullable(a.City),
+		State: Nullable(a.State), PostalCode: Nullable(a.PostalCode), Country: Nullable(a.Country),
 	}
 }
 
@@ -378,13 +378,13 @@ func nextAction(na *store.NextAction) *nextActionObject {
 	switch na.Type {
 	case "three_d_secure":
 		o.ThreeDSecure = &threeDSStep{URL: na.RedirectURL, AllowedOrigins: na.AllowedOrigins,
-			Flow: nullable(na.Flow), StatusURL: nullable(na.StatusURL), ReturnURL: nullable(na.ReturnURL),
-			Hint: na.Hint, IdempotencyKey: nullable(na.IdempotencyKey)}
+			Flow: Nullable(na.Flow), StatusURL: Nullable(na.StatusURL), ReturnURL: Nullable(na.ReturnURL),
+			Hint: na.Hint, IdempotencyKey: Nullable(na.IdempotencyKey)}
 		if o.ThreeDSecure.AllowedOrigins == nil {
 			o.ThreeDSecure.AllowedOrigins = []string{}
 		}
 	default:
-		o.RedirectToURL = &redirectStep{URL: na.RedirectURL, ReturnURL: nullable(na.ReturnURL)}
+		o.RedirectToURL = &redirectStep{URL: na.RedirectURL, ReturnURL: Nullable(na.ReturnURL)}
 	}
 	return o
 }
@@ -393,15 +393,15 @@ func nativeLineItem(s *store.Session, li store.LineItem) nativeLineItemObject {
 	o := nativeLineItemObject{
 		ID: li.ID, Object: "item", AmountDiscount: li.AmountDiscount, AmountSubtotal: li.AmountSubtotal,
 		AmountTax: li.AmountTax, AmountTotal: li.AmountTotal, Currency: s.Currency, Description: li.Name,
-		Quantity: li.Quantity, Metadata: orEmpty(li.Metadata),
+		Quantity: li.Quantity, Metadata: OrEmpty(li.Metadata),
 		Price: nativePriceObject{
-			ID: nullable(li.PriceID), Object: "price", Active: true, BillingScheme: "per_unit", Created: s.Created,
+			ID: Nullable(li.PriceID), Object: "price", Active: true, BillingScheme: "per_unit", Created: s.Created,
 			Currency: s.Currency, Livemode: s.Livemode, TaxBehavior: "unspecified", Type: "one_time",
 			UnitAmount: li.UnitAmount, UnitAmountDecimal: strconv.FormatInt(li.UnitAmount, 10),
-			LookupKey: nullable(li.LookupKey),
+			LookupKey: Nullable(li.LookupKey),
 			Product: nativeProductObject{
-				ID: nullable(li.ProductID), Object: "product", Active: true, Name: li.Name,
-				Description: nullable(li.Description), Images: li.Images, UnitLabel: nullable(li.UnitLabel),
+				ID: Nullable(li.ProductID), Object: "product", Active: true, Name: li.Name,
+				Description: Nullable(li.Description), Images: li.Images, UnitLabel: Nullable(li.UnitLabel),
 			},
 		},
 	}
@@ -418,7 +418,7 @@ func nativeLineItem(s *store.Session, li store.LineItem) nativeLineItemObject {
 func refund(r store.Refund) refundObject {
 	return refundObject{
 		ID: r.ID, Object: "refund", Amount: r.Amount, Currency: r.Currency, Status: r.Status,
-		Reason: nullable(r.Reason), FailureReason: nullable(r.FailureReason), CheckoutSession: r.SessionID,
+		Reason: Nullable(r.Reason), FailureReason: Nullable(r.FailureReason), CheckoutSession: r.SessionID,
 		Created: r.Created, Updated: r.Updated,
 	}
 }

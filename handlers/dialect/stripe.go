@@ -247,34 +247,34 @@ func stripeSession(v *View) *stripeSessionObject {
 		ID: s.ID, Object: "checkout.session",
 		AfterExpiration: &stripeAfterExpiration{Recovery: stripeRecovery{Enabled: s.RecoveryEnabled}},
 		AmountSubtotal:  s.AmountSubtotal, AmountTotal: s.AmountTotal,
-		CancelURL: nullable(s.CancelURL), ClientReferenceID: nullable(s.ClientReferenceID),
+		CancelURL: Nullable(s.CancelURL), ClientReferenceID: Nullable(s.ClientReferenceID),
 		Created: s.Created, Currency: s.Currency, CustomFields: []any{}, CustomText: customText(s.CustomText),
-		Customer: nullable(s.CustomerID), CustomerDetails: stripeDetails(s.Customer),
-		CustomerEmail: nullable(s.Customer.Email), Discounts: []any{}, ExpiresAt: s.ExpiresAt,
-		Livemode: s.Livemode, Locale: stripeLocale(s.Locale), Metadata: orEmpty(s.Metadata), Mode: s.Mode,
-		PaymentIntent: nullable(s.PaymentIntent), PaymentMethodTypes: s.PaymentMethodTypes,
-		PaymentStatus: payment, RecoveredFrom: nullable(s.ParentID), ReturnURL: s.ReturnURL,
-		ShippingOptions: []any{}, Status: status, SuccessURL: nullable(s.SuccessURL),
+		Customer: Nullable(s.CustomerID), CustomerDetails: stripeDetails(s.Customer),
+		CustomerEmail: Nullable(s.Customer.Email), Discounts: []any{}, ExpiresAt: s.ExpiresAt,
+		Livemode: s.Livemode, Locale: stripeLocale(s.Locale), Metadata: OrEmpty(s.Metadata), Mode: s.Mode,
+		PaymentIntent: Nullable(s.PaymentIntent), PaymentMethodTypes: s.PaymentMethodTypes,
+		PaymentStatus: payment, RecoveredFrom: Nullable(s.ParentID), ReturnURL: s.ReturnURL,
+		ShippingOptions: []any{}, Status: status, SuccessURL: Nullable(s.SuccessURL),
 		TotalDetails: totalDetails{AmountDiscount: s.AmountDiscount, AmountShipping: s.AmountShipping, AmountTax: s.AmountTax},
 		UIMode:       "hosted_page", WalletOptions: s.WalletOptions,
 		Paypage: stripePaypageObject{
 			Status: s.Status, PaymentStatus: s.PaymentStatus, Version: s.Version, Locale: s.Locale,
-			AmountRefunded: s.AmountRefunded, Fees: fees(s), FailureReason: nullable(s.FailureReason),
-			FailureMessage: nullable(s.FailureMessage), Provider: nullable(s.Provider),
-			PaymentMethod: nullable(s.PaymentMethod), PendingURL: nullable(s.PendingURL),
-			SettledBy: nullable(s.SettledBy),
+			AmountRefunded: s.AmountRefunded, Fees: fees(s), FailureReason: Nullable(s.FailureReason),
+			FailureMessage: Nullable(s.FailureMessage), Provider: Nullable(s.Provider),
+			PaymentMethod: Nullable(s.PaymentMethod), PendingURL: Nullable(s.PendingURL),
+			SettledBy: Nullable(s.SettledBy),
 		},
-		SubmitType: nullable(s.SubmitType), BillingAddressCollection: nullable(s.BillingAddressCollection),
-		CustomerCreation: nullable(s.CustomerCreation),
+		SubmitType: Nullable(s.SubmitType), BillingAddressCollection: Nullable(s.BillingAddressCollection),
+		CustomerCreation: Nullable(s.CustomerCreation),
 	}
 	if status == "open" {
-		o.URL = nullable(v.PageURL()) // Stripe's url lives while the session is open
+		o.URL = Nullable(v.PageURL()) // Stripe's url lives while the session is open
 	}
 	if s.Status == store.StatusExpired && s.RecoveryEnabled && s.SettledBy == "" {
 		// The expired session's page offers a new checkout, for as long as
 		// its recovery window lasts (and until a recovery was paid).
 		until := s.RecoveryEnds()
-		o.AfterExpiration.Recovery.ExpiresAt, o.AfterExpiration.Recovery.URL = &until, nullable(v.PageURL())
+		o.AfterExpiration.Recovery.ExpiresAt, o.AfterExpiration.Recovery.URL = &until, Nullable(v.PageURL())
 	}
 	if o.PaymentMethodTypes == nil {
 		o.PaymentMethodTypes = []string{}
@@ -306,7 +306,7 @@ func stripeDetails(c store.Customer) *stripeCustomerDetails {
 		return nil
 	}
 	return &stripeCustomerDetails{
-		Address: address(c.Address), Email: nullable(c.Email), Name: nullable(c.Name()), Phone: nullable(c.Phone),
+		Address: address(c.Address), Email: Nullable(c.Email), Name: Nullable(c.Name()), Phone: Nullable(c.Phone),
 	}
 }
 
@@ -314,7 +314,7 @@ func stripeLineItem(s *store.Session, li store.LineItem, expandProduct bool) str
 	p := stripePriceObject{
 		ID: li.PriceID, Object: "price", Active: true, BillingScheme: "per_unit", Created: s.Created,
 		Currency: s.Currency, Livemode: s.Livemode, Metadata: map[string]string{}, Product: li.ProductID,
-		LookupKey:   nullable(li.LookupKey),
+		LookupKey:   Nullable(li.LookupKey),
 		TaxBehavior: "unspecified", Type: "one_time", UnitAmount: li.UnitAmount,
 		UnitAmountDecimal: strconv.FormatInt(li.UnitAmount, 10),
 	}
@@ -328,14 +328,14 @@ func stripeLineItem(s *store.Session, li store.LineItem, expandProduct bool) str
 			images = []string{}
 		}
 		p.Product = stripeProductObject{
-			ID: li.ProductID, Object: "product", Active: true, Created: s.Created, Description: nullable(li.Description),
+			ID: li.ProductID, Object: "product", Active: true, Created: s.Created, Description: Nullable(li.Description),
 			Images: images, Livemode: s.Livemode, MarketingFeatures: []any{}, Metadata: map[string]string{},
-			Name: li.Name, Type: "service", UnitLabel: nullable(li.UnitLabel), Updated: s.Created,
+			Name: li.Name, Type: "service", UnitLabel: Nullable(li.UnitLabel), Updated: s.Created,
 		}
 	}
 	return stripeItemObject{
 		ID: li.ID, Object: "item", AmountDiscount: li.AmountDiscount, AmountSubtotal: li.AmountSubtotal,
 		AmountTax: li.AmountTax, AmountTotal: li.AmountTotal, Currency: s.Currency, Description: li.Name,
-		Metadata: orEmpty(li.Metadata), Price: p, Quantity: li.Quantity,
+		Metadata: OrEmpty(li.Metadata), Price: p, Quantity: li.Quantity,
 	}
 }
