@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paypage/paypage/handlers/handlertest"
+	"github.com/paypage/paypage/handlers/seedclients/seed001"
 	"github.com/paypage/paypage/handlers/seedclients/seed004"
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
@@ -166,3 +167,72 @@ func TestSeed004GatewayClient(t *testing.T) {
 
 // timeOf is a unix time as a time.Time.
 func timeOf(unix int64) time.Time { return time.Unix(unix, 0) }
+
+// Seed 001's client, written from its document alone, reads every state of
+// a merchant pinned to the BLIK version, on Stripe's path with Basic auth,
+// unchanged but for base URL and key.
+func TestSeed001BLIKClient(t *testing.T) {
+	t.Parallel()
+	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
+		srv := handlertest.Start(t, dbURL)
+		if _, err := srv.Store.UpdateMerchant(context.Background(), srv.Merchant.ID, func(m *store.Merchant) error {
+			m.APIVersion = store.APIVersionBLIK
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		client := seed001.New(srv.URL, srv.Keys.Test)
+		ctx := context.Background()
+		want := map[string]string{
+			"open": "open", "declined": "open", "processing": "pending", "3-D Secure": "pending", "paid": "completed",
+			"refund pending": "completed", "partially refunded": "completed", "refunded": "completed", "reversed": "completed",
+			"expired": "expired", "canceled": "expired", "settled by its recovery": "expired", "paid recovery": "completed",
+		}
+		states := seedStates(t, srv, func(p *store.SessionParams) { p.PaymentMethodTypes = []string{"blik"} })
+		for _, st := range states {
+			got, raw, err := client.Retrieve(ctx, st.sess.ID)
+			if err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			if v := seed001.Check(raw); len(v) > 0 {
+				t.Errorf("%s: the document's contract is broken: %q\n%s", st.name, v, raw)
+			}
+			sub, _ := got.AmountSubtotalValue()
+			exp, _ := got.ExpiresAtValue()
+			if got.ID != st.sess.ID || got.Status != want[st.name] || got.AmountTotal != st.sess.AmountTotal || sub != st.sess.AmountSubtotal ||
+				got.CustomerFirstname != "Ada" || got.CustomerLastname != "Lovelace" || got.CustomerEmail != "ada@example.com" ||
+				got.CustomerIP != "203.0.113.7" || got.Locale != "" || !exp.Equal(timeOf(st.sess.ExpiresAt)) ||
+				!got.Created().Equal(timeOf(st.sess.Created)) || got.URL != srv.URL+"/pay/"+st.sess.ID || got.Livemode {
+				t.Errorf("%s: %+v, want status %s", st.name, got, want[st.name])
+			}
+		}
+		// Empty fees and metadata are null, a session's own are there.
+		plain := handlertest.CreateSession(t, srv, false, store.SessionParams{PaymentMethodTypes: []string{"blik"}, Locale: "pl",
+			Fees: []store.AdjustmentParams{{Type: store.AdjustFee, Label: "Obsługa", Amount: 100}}})
+		_, raw, err := client.Retrieve(ctx, plain.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := seed001.Check(raw); len(v) > 0 || !strings.Contains(string(raw), `"metadata":null`) || !strings.Contains(string(raw), `"label":"Obsługa"`) ||
+			!strings.Contains(string(raw), `"locale":"pl"`) {
+			t.Errorf("fees, metadata and locale: %q\n%s", v, raw)
+		}
+		// Stripe's errors, as the API it mirrors.
+		for _, tc := range []struct {
+			name   string
+			client *seed001.Client
+			id     string
+			status int
+		}{
+			{"a bad key", seed001.New(srv.URL, "sk_test_nope"), plain.ID, 401},
+			{"an unknown session", client, "cs_test_unknown", 404},
+			{"an id of another shape", client, "AW-kLcRRC5P8U68CYe0kVA", 404},
+		} {
+			_, _, err := tc.client.Retrieve(ctx, tc.id)
+			var e seed001.Error
+			if !errors.As(err, &e) || e.Status != tc.status || e.Message == "" {
+				t.Errorf("%s: %v, want %d with a message", tc.name, err, tc.status)
+			}
+		}
+	})
+}
