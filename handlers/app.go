@@ -24,7 +24,8 @@ type Config struct {
 	APIBurst       int     // API burst per key (0: DefaultAPIBurst)
 	// CookieKeys are the shopper cookie's hash/block key pairs, newest
 	// pair first (older pairs still decode, for rotation). Empty: random
-	// keys valid for this process only.
+	// keys valid for this process only. The hcpToken keys are derived
+	// from the hash keys (hcptoken.go).
 	CookieKeys [][]byte
 	// Hub signals live-update streams; cmd starts one that also listens on
 	// PostgreSQL. Nil: an in-process hub (this process's changes only).
@@ -56,6 +57,7 @@ type handler struct {
 	authFailures *rateLimiter
 	streams      *streamLimit
 	cookies      *cookieJar
+	hcp          *hcpSigner // seed 003's hcpTokens
 	hub          *store.Hub
 	heartbeat    time.Duration
 	metrics      *Metrics
@@ -77,7 +79,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, cfg.Now),
 		authFailures: newRateLimiter(authFailRate, authFailBurst, cfg.Now),
 		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
-		cookies:      newCookieJar(cfg.CookieKeys), metrics: cfg.Metrics,
+		cookies:      newCookieJar(cfg.CookieKeys), hcp: newHCPSigner(cfg.CookieKeys), metrics: cfg.Metrics,
 		timeout: cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
 		outage:  newOutage(cfg.Logger, st.Ping, st.ProbeWrite),
 		refused: &quietCount{period: time.Minute}}
