@@ -105,6 +105,14 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Get("/v1/openapi.json", h.apiOpenAPI) // public: before the group's authentication
 	// Signed payment events; with an Authorization header, on to the group.
 	app.Post("/v1/payment_events", h.countPaymentEvents, h.refuseFailingClients, h.signedPaymentEvent)
+
+	// The seed systems' own retrieve endpoints: each its path, its
+	// authentication and its dialect (handlers/dialect, one file each).
+	// Before the /v1 group, whose middleware would otherwise run first.
+	app.Get("/v1/checkout-sessions/:id", h.seedChain(dialect.Checkout)...)
+	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
+	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })
+
 	api := app.Group("/v1", h.refuseFailingClients, h.rateLimit, h.authenticate, h.apiVersion)
 	api.Post("/checkout/sessions", h.idempotent(h.apiCreateSession))
 	api.Get("/checkout/sessions", h.apiListSessions)
@@ -115,11 +123,6 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Post("/payment_events", h.idempotent(h.paymentEvent))
 	api.Get("/account", h.apiGetAccount)
 	api.Post("/account", h.idempotent(h.apiUpdateAccount))
-
-	// The seed systems' own retrieve endpoints: each its path, its
-	// authentication and its dialect (handlers/dialect, one file each).
-	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
-	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })
 
 	app.Get("/static/:file", h.staticAsset)
 
