@@ -134,6 +134,9 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Get("/pay/:id/embed", h.embedPage)
 	app.Get("/pay/:id/events", h.liveEvents)
 	app.Get("/pay/:id/status", h.liveStatus)
+	// What seed 003's hcpToken opens, for the merchant's front end (api_hcp.go).
+	app.Get("/pay/:id/session", useDialect(dialect.Checkout), h.hcpSession)
+	app.Options("/pay/:id/session", hcpPreflight)
 	app.Post("/pay/:id/simulate", h.checkCSRF, h.simulatePage)
 	app.Post("/pay/:id/recover", h.checkCSRF, h.recoverPage)
 	app.Post("/locale", h.checkCSRF, h.chooseLocale) // the language switcher on every page
