@@ -23,11 +23,11 @@ var errUnauthorized = &store.Error{Code: codeUnauthorized,
 func (h *handler) authenticate(c *fiber.Ctx) error {
 	key := secretKey(c)
 	if key == "" {
-		return h.authFailed(c, errUnauthorized)
+		return h.authFailed(c, refusedAuth(c, errUnauthorized))
 	}
 	m, livemode, err := h.store.Authenticate(c.UserContext(), key)
 	if store.IsNotFound(err) {
-		return h.authFailed(c, errUnauthorized)
+		return h.authFailed(c, refusedAuth(c, errUnauthorized))
 	}
 	if err != nil {
 		return err

@@ -59,12 +59,21 @@ func checkMerchantHeader(c *fiber.Ctx, m *store.Merchant) error {
 	}
 	switch got := strings.TrimSpace(c.Get(r.MerchantHeader)); got {
 	case "":
-		return &store.Error{Code: codeUnauthorized, Param: r.MerchantHeader,
-			Message: "Authentication needs the " + r.MerchantHeader + " header as well as the secret key."}
+		return refusedAuth(c, &store.Error{Code: codeUnauthorized, Param: r.MerchantHeader,
+			Message: "Authentication needs the " + r.MerchantHeader + " header as well as the secret key."})
 	case m.ID:
 		return nil
 	}
 	return errWrongMerchant
+}
+
+// refusedAuth is a refused authentication as the request's dialect answers
+// it: err (401), or the status its Route gives instead.
+func refusedAuth(c *fiber.Ctx, err *store.Error) error {
+	if r := seedRoute(c); r != nil && r.AuthStatus != 0 {
+		return &dialect.StatusError{Status: r.AuthStatus, Code: errWrongMerchant.Code, Message: err.Message}
+	}
+	return err
 }
 
 // seedRetrieve reads the session named in the path for the dialect's

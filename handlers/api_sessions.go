@@ -393,7 +393,7 @@ func (h *handler) views(ctx context.Context, m *store.Merchant, sessions []*stor
 	}
 	out := make([]*dialect.View, len(sessions))
 	for i, s := range sessions {
-		v := &dialect.View{Session: s, Merchant: m, BaseURL: h.cfg.BaseURL, Expand: e}
+		v := &dialect.View{Session: s, Merchant: m, BaseURL: h.cfg.BaseURL, Expand: e, ShopperToken: h.mintHCP}
 		if e.ChildSessions {
 			children, more, err := h.store.ListSessions(ctx, m.ID, s.Livemode, store.ListParams{Limit: 100, ParentID: s.ID})
 			if err == nil {

@@ -25,7 +25,8 @@ type Config struct {
 	APIBurst       int     // API burst per key (0: DefaultAPIBurst)
 	// CookieKeys are the shopper cookie's hash/block key pairs, newest
 	// pair first (older pairs still decode, for rotation). Empty: random
-	// keys valid for this process only.
+	// keys valid for this process only. The hcpToken keys are derived
+	// from the hash keys (hcptoken.go).
 	CookieKeys [][]byte
 	// Hub signals live-update streams; cmd starts one that also listens on
 	// PostgreSQL. Nil: an in-process hub (this process's changes only).
@@ -63,6 +64,7 @@ type handler struct {
 	authFailures *rateLimiter
 	streams      *streamLimit
 	cookies      *cookieJar
+	hcp          *hcpSigner // seed 003's hcpTokens
 	hub          *store.Hub
 	heartbeat    time.Duration
 	metrics      *Metrics
@@ -88,10 +90,11 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	h := &handler{store: st, cfg: cfg, log: cfg.Logger, limiter: newRateLimiter(cfg.APIRate, cfg.APIBurst, cfg.Now),
 		authFailures: newRateLimiter(authFailRate, authFailBurst, cfg.Now),
 		streams:      newStreamLimit(cfg.MaxStreams, cfg.MaxStreamsPerClient),
-		cookies:      newCookieJar(cfg.CookieKeys), metrics: cfg.Metrics, presenter: cfg.Presenter,
-		timeout: cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
-		outage:  newOutage(cfg.Logger, st.Ping, st.ProbeWrite),
-		refused: &quietCount{period: time.Minute}}
+		cookies:      newCookieJar(cfg.CookieKeys), hcp: newHCPSigner(cfg.CookieKeys), metrics: cfg.Metrics,
+		presenter: cfg.Presenter,
+		timeout:   cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
+		outage:    newOutage(cfg.Logger, st.Ping, st.ProbeWrite),
+		refused:   &quietCount{period: time.Minute}}
 	h.hub, h.heartbeat = liveHub(st, cfg)
 	app := fiber.New(fiber.Config{
 		AppName:               "paypage",
@@ -114,6 +117,14 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Get("/v1/openapi.json", h.apiOpenAPI) // public: before the group's authentication
 	// Signed payment events; with an Authorization header, on to the group.
 	app.Post("/v1/payment_events", h.countPaymentEvents, h.refuseFailingClients, h.signedPaymentEvent)
+
+	// The seed systems' own retrieve endpoints: each its path, its
+	// authentication and its dialect (handlers/dialect, one file each).
+	// Before the /v1 group, whose middleware would otherwise run first.
+	app.Get("/v1/checkout-sessions/:id", h.seedChain(dialect.Checkout)...)
+	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
+	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })
+
 	api := app.Group("/v1", h.refuseFailingClients, h.rateLimit, h.authenticate, h.apiVersion)
 	api.Post("/checkout/sessions", h.idempotent(h.apiCreateSession))
 	api.Get("/checkout/sessions", h.apiListSessions)
@@ -137,11 +148,6 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Post("/events/:id/retry", h.idempotent(h.apiRetryEvent))
 	api.Get("/events/:id/delivery_attempts", h.apiListEventAttempts)
 
-	// The seed systems' own retrieve endpoints: each its path, its
-	// authentication and its dialect (handlers/dialect, one file each).
-	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
-	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })
-
 	app.Get("/static/:file", h.staticAsset)
 
 	// The shopper's pages. Every POST is a browser form: CSRF-checked.
@@ -152,6 +158,9 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Get("/pay/:id/embed", h.embedPage)
 	app.Get("/pay/:id/events", h.liveEvents)
 	app.Get("/pay/:id/status", h.liveStatus)
+	// What seed 003's hcpToken opens, for the merchant's front end (api_hcp.go).
+	app.Get("/pay/:id/session", useDialect(dialect.Checkout), h.hcpSession)
+	app.Options("/pay/:id/session", hcpPreflight)
 	app.Post("/pay/:id/simulate", h.checkCSRF, h.simulatePage)
 	app.Post("/pay/:id/recover", h.checkCSRF, h.recoverPage)
 	app.Post("/locale", h.checkCSRF, h.chooseLocale) // the language switcher on every page

@@ -32,7 +32,7 @@ var settings = []*setting{
 		Commands: []string{"demo", "serve"}, Doc: "public URL used in `url` fields and redirects"},
 	{Env: "PAYPAGE_COOKIE_KEYS", DefaultDoc: "generated once into `cookie-keys` in the data directory", Check: checkCookieKeys,
 		Mask: maskList, Commands: []string{"serve"},
-		Doc: "comma-separated cookie keys of at least 32 characters, newest first (rotation: prepend a new key, drop the oldest later); the same on every instance"},
+		Doc: "comma-separated cookie keys of at least 32 characters, newest first (rotation: prepend a new key, drop the oldest later); the same on every instance. They also sign seed 003's `hcpToken`s, under a key derived for that alone"},
 	{Env: "PAYPAGE_TRUSTED_PROXIES", DefaultDoc: "none", Check: checkTrustedProxies, Commands: []string{"serve"},
 		Doc: "comma-separated proxy IPs/CIDRs whose `X-Forwarded-For` is believed; the client address is then the nearest hop that is not one of them"},
 	{Env: "PAYPAGE_API_RATE", Default: strconv.FormatFloat(handlers.DefaultAPIRate, 'f', -1, 64), Check: checkRate,

@@ -53,6 +53,10 @@ type View struct {
 	// first, when Expand.ChildSessions (with their own line items etc.).
 	Children     []*store.Session
 	ChildrenMore bool
+	// ShopperToken mints the token a merchant's front end hands to
+	// paypage's shopper-facing endpoints for this one session (seed 003's
+	// hcpToken); set by the handlers, who hold the keys.
+	ShopperToken func(s *store.Session) string
 }
 
 // child is the view of one of v's children, for rendering it in a list.
@@ -207,6 +211,10 @@ type Route struct {
 	// MerchantHeader, when set, names the merchant the caller claims to be
 	// (required): a key of another merchant is refused (403).
 	MerchantHeader string
+	// AuthStatus is the status of a refused authentication (no key, an
+	// unknown key, no merchant header); 0 means paypage's 401. Seed 003
+	// gives 401 another meaning (an expired session) and refuses with 403.
+	AuthStatus int
 	// Options reads the query string into what to include; nil: the route
 	// takes no parameters.
 	Options func(q url.Values) (Expand, error)
