@@ -116,6 +116,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 
 	// The seed systems' own retrieve endpoints: each its path, its
 	// authentication and its dialect (handlers/dialect, one file each).
+	app.Get("/checkout/:id", h.seedChain(dialect.Billing)...)
 	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
 	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })
 
