@@ -103,6 +103,17 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Get("/v1/openapi.json", h.apiOpenAPI) // public: before the group's authentication
 	// Signed payment events; with an Authorization header, on to the group.
 	app.Post("/v1/payment_events", h.countPaymentEvents, h.refuseFailingClients, h.signedPaymentEvent)
+
+	// The seed systems' own retrieve endpoints: each its path, its
+	// authentication and its dialect (handlers/dialect, one file each).
+	// Before the /v1 group: its middleware (authentication, rate limit,
+	// version) would otherwise run on seed paths under /v1 too, ahead of
+	// their own.
+	app.Get("/checkout/:id", h.seedChain(dialect.Billing)...)
+	app.Get("/v1/checkouts/:id", h.seedChain(dialect.Paypercut)...)
+	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
+	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })
+
 	api := app.Group("/v1", h.refuseFailingClients, h.rateLimit, h.authenticate, h.apiVersion)
 	api.Post("/checkout/sessions", h.idempotent(h.apiCreateSession))
 	api.Get("/checkout/sessions", h.apiListSessions)
@@ -113,12 +124,6 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Post("/payment_events", h.idempotent(h.paymentEvent))
 	api.Get("/account", h.apiGetAccount)
 	api.Post("/account", h.idempotent(h.apiUpdateAccount))
-
-	// The seed systems' own retrieve endpoints: each its path, its
-	// authentication and its dialect (handlers/dialect, one file each).
-	app.Get("/checkout/:id", h.seedChain(dialect.Billing)...)
-	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
-	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })
 
 	app.Get("/static/:file", h.staticAsset)
 

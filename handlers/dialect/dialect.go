@@ -69,6 +69,9 @@ type Expand struct {
 	// Products asks for line items' products as objects where the dialect
 	// otherwise gives their ids (Stripe's price.product).
 	Products bool
+	// Customer asks for the customer as an object where the dialect
+	// otherwise gives its id (seed 002's customer).
+	Customer bool
 }
 
 // ParseExpand reads expand[] values for d: prefix is "" for a single object
