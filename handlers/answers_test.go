@@ -66,6 +66,40 @@ func TestAPIAnswersAreNotStored(t *testing.T) {
 	}
 }
 
+// The seed systems' answers hold customers' data too, on paths of their own.
+func TestSeedAnswersAreNotStored(t *testing.T) {
+	t.Parallel()
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{CustomerEmail: "ada@example.com"})
+	bearer := []string{"Authorization", "Bearer " + srv.Keys.Test}
+	for _, tc := range []struct {
+		path    string
+		headers []string
+	}{
+		{"/checkout/" + sess.ID, []string{"x-api-key", srv.Keys.Test, "organisation", srv.Merchant.ID}},
+		{"/checkout/cs_test_none", []string{"x-api-key", srv.Keys.Test, "organisation", srv.Merchant.ID}},
+		{"/api/v1/sessions/" + sess.ID, bearer},
+		{"/api/v1/sessions/cs_test_none", bearer},
+		{"/api/v1/nowhere", bearer},
+	} {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(tc.headers); i += 2 {
+			req.Header.Set(tc.headers[i], tc.headers[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: %d with Cache-Control %q, want no-store", tc.path, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+	}
+}
+
 // lineLog keeps what a test server logs, line by line.
 type lineLog struct {
 	mu  sync.Mutex

@@ -42,6 +42,10 @@ func TestOpenAPIDocumentIsServedWithoutAKey(t *testing.T) {
 	openAPIRouter(t, srv.URL) // loads and validates it
 }
 
+// seedPaths are the seed systems' own routes under /v1: their contract is
+// their vendor's document (the README's section on each), not paypage's.
+var seedPaths = map[string]bool{"GET /v1/checkouts/{id}": true}
+
 // Every API route the server has is in the document, and nothing else is.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	t.Parallel()
@@ -57,7 +61,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		if !strings.HasPrefix(r.Path, "/v1/") || r.Method == "HEAD" || r.Method == "USE" {
 			continue
 		}
-		served[r.Method+" "+param.ReplaceAllString(r.Path, "{$1}")] = true
+		if route := r.Method + " " + param.ReplaceAllString(r.Path, "{$1}"); !seedPaths[route] {
+			served[route] = true
+		}
 	}
 	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
 	if err != nil {

@@ -22,10 +22,12 @@ func (h *handler) seedChain(d *dialect.Dialect) []fiber.Handler {
 	return []fiber.Handler{useDialect(d), h.refuseFailingClients, h.rateLimit, h.authenticate, h.seedRetrieve}
 }
 
-// useDialect makes d answer the request, errors included.
+// useDialect makes d answer the request, errors included. Its answers hold
+// customers' data, like the API's under /v1: no cache keeps them.
 func useDialect(d *dialect.Dialect) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		c.Locals(dialectKey, d)
+		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Next()
 	}
 }

@@ -120,7 +120,11 @@ func New(st *store.Store, cfg Config) *fiber.App {
 
 	// The seed systems' own retrieve endpoints: each its path, its
 	// authentication and its dialect (handlers/dialect, one file each).
-	// Before the /v1 group, whose middleware would otherwise run first.
+	// Before the /v1 group: its middleware (authentication, rate limit,
+	// version) would otherwise run on seed paths under /v1 too, ahead of
+	// their own.
+	app.Get("/checkout/:id", h.seedChain(dialect.Billing)...)
+	app.Get("/v1/checkouts/:id", h.seedChain(dialect.Paypercut)...)
 	app.Get("/v1/checkout-sessions/:id", h.seedChain(dialect.Checkout)...)
 	app.Get("/api/v1/sessions/:id", h.seedChain(dialect.Gateway)...)
 	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })

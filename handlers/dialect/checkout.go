@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/paypage/paypage/store"
 )
@@ -212,10 +211,4 @@ func checkoutError(e Error) any {
 		code = upperSnake(strings.ReplaceAll(http.StatusText(e.Status), " ", "_"))
 	}
 	return map[string]checkoutErrorObject{"error": {Status: e.Status, Code: code, Message: e.Message, Param: e.Param, RequestID: e.RequestID}}
-}
-
-// isoSeconds is a unix time as ISO 8601 in UTC, as the document's
-// "2023-01-01T12:00:00Z".
-func isoSeconds(unix int64) string {
-	return time.Unix(unix, 0).UTC().Format(time.RFC3339)
 }

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paypage/paypage/store"
 )
@@ -73,6 +74,9 @@ type Expand struct {
 	// Products asks for line items' products as objects where the dialect
 	// otherwise gives their ids (Stripe's price.product).
 	Products bool
+	// Customer asks for the customer as an object where the dialect
+	// otherwise gives its id (seed 002's customer).
+	Customer bool
 }
 
 // ParseExpand reads expand[] values for d: prefix is "" for a single object
@@ -198,6 +202,14 @@ func OrEmpty(m store.Metadata) store.Metadata {
 		return store.Metadata{}
 	}
 	return m
+}
+
+// isoSeconds is a unix time as ISO 8601 (RFC 3339) in UTC, to the second.
+func isoSeconds(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+
+// isoMillis is a unix time as ISO 8601 in UTC with milliseconds.
+func isoMillis(unix int64) string {
+	return time.Unix(unix, 0).UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 func oneOf(s string, set ...string) bool { return slices.Contains(set, s) }

@@ -23,6 +23,7 @@ func TestStripeStatesAsStripeReportsThem(t *testing.T) {
 		{store.StatusComplete, store.PaymentPaid, nil, "complete", "paid"},
 		{store.StatusComplete, store.PaymentPartiallyRefunded, nil, "complete", "paid"},
 		{store.StatusComplete, store.PaymentRefunded, nil, "complete", "paid"},
+		{store.StatusComplete, store.PaymentReversed, nil, "complete", "paid"},
 		{store.StatusComplete, store.PaymentNoPaymentRequired, nil, "complete", "no_payment_required"},
 		{store.StatusExpired, store.PaymentUnpaid, nil, "expired", "unpaid"},
 		{store.StatusExpired, store.PaymentFailed, nil, "expired", "unpaid"},

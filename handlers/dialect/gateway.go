@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/paypage/paypage/store"
 )
@@ -115,11 +114,6 @@ func MajorUnits(amount int64, currency string) json.Number {
 		digits = strings.Repeat("0", exp-len(digits)+1) + digits
 	}
 	return json.Number(sign + digits[:len(digits)-exp] + "." + digits[len(digits)-exp:])
-}
-
-// isoMillis is a unix time as ISO 8601 in UTC with milliseconds.
-func isoMillis(unix int64) string {
-	return time.Unix(unix, 0).UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // upperSnake writes a code as the gateway does: card_declined → CARD_DECLINED.

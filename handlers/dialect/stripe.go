@@ -38,7 +38,8 @@ var StripeUIModes = []string{"hosted_page", "embedded_page", "elements", "form"}
 //     asynchronous payment that is still settling (complete, unpaid); while
 //     the shopper must still act (3-D Secure, next_action set) it is open.
 //   - a declined attempt leaves the session open and unpaid (failed).
-//   - refunds do not change a Stripe session: it stays complete and paid.
+//   - refunds and disputes (a reversal) do not change a Stripe session: it
+//     stays complete and paid.
 //   - canceled has no Stripe status; the nearest is expired: the session can
 //     no longer be paid, and its url is gone.
 func stripeStates(s *store.Session) (status, payment string) {
@@ -46,7 +47,7 @@ func stripeStates(s *store.Session) (status, payment string) {
 	switch s.PaymentStatus {
 	case store.PaymentNoPaymentRequired:
 		payment = "no_payment_required"
-	case store.PaymentPaid, store.PaymentPartiallyRefunded, store.PaymentRefunded:
+	case store.PaymentPaid, store.PaymentPartiallyRefunded, store.PaymentRefunded, store.PaymentReversed:
 		payment = "paid"
 	}
 	switch s.Status {

@@ -66,6 +66,7 @@ var schema = c.Object(
 	c.Field("success_url", c.String().Null()),
 	c.Field("cancel_url", c.String().Null()),
 	c.Field("pending_url", c.String().Null()),
+	c.Field("attribution", c.Object().Null()), // "UTM and attribution data", named by paypage
 	c.Field("metadata", c.Object().Null()),
 )
 

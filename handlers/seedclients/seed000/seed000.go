@@ -73,9 +73,11 @@ type Session struct {
 	SuccessURL            *string         `json:"success_url"`
 	CancelURL             *string         `json:"cancel_url"`
 	PendingURL            *string         `json:"pending_url"`
-	Metadata              map[string]any  `json:"metadata"`
-	// The document also promises "UTM and attribution data" but names no
-	// property for it (nor does issue 11); read it from the raw body.
+	// Attribution is the document's "UTM and attribution data for marketing
+	// tracking", which it names no property for: paypage named it
+	// attribution (its README, seed 000).
+	Attribution map[string]any `json:"attribution"`
+	Metadata    map[string]any `json:"metadata"`
 }
 
 // Estimates is the EstimationResponseSchema the document names.

@@ -50,6 +50,7 @@ const example = `{
   "success_url": "https://merchant.example/success",
   "cancel_url": "https://merchant.example/cancel",
   "pending_url": null,
+  "attribution": {"utm_source": "newsletter", "utm_medium": "email"},
   "metadata": {"order": "42"}
 }`
 
@@ -113,6 +114,7 @@ func TestRetrieve(t *testing.T) {
 		{"pending_url", s.PendingURL == nil, true},
 		{"display_currency", *s.DisplayCurrency, "USD"},
 		{"metadata.order", s.Metadata["order"], "42"},
+		{"attribution.utm_source", s.Attribution["utm_source"], "newsletter"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -184,7 +186,7 @@ func TestCheck(t *testing.T) {
 		{"nullable properties null", func(m map[string]any) {
 			for _, k := range []string{"contract_id", "execution_id", "confirmed_at", "paid_at", "payment_intent_id", "estimates",
 				"customer_id", "business_entity_id", "customer_data", "last_activity_at", "completed_at", "idempotency_key",
-				"correlation_id", "display_currency", "success_url", "cancel_url", "pending_url", "metadata"} {
+				"correlation_id", "display_currency", "success_url", "cancel_url", "pending_url", "attribution", "metadata"} {
 				m[k] = nil
 			}
 		}, nil},
@@ -198,6 +200,8 @@ func TestCheck(t *testing.T) {
 			[]string{`$.guest_checkout: want boolean, got string`}},
 		{"missing property", func(m map[string]any) { delete(m, "execution_id") },
 			[]string{`$.execution_id: required property is missing`}},
+		{"attribution not an object", func(m map[string]any) { m["attribution"] = "utm_source=newsletter" },
+			[]string{`$.attribution: want object, got string`}},
 		{"missing estimates member", func(m map[string]any) { delete(m["estimates"].(map[string]any), "credit_notes") },
 			[]string{`$.estimates.credit_notes: required property is missing`}},
 		{"unix time instead of ISO 8601", func(m map[string]any) { m["created_at"] = json.Number("1705316400") },
