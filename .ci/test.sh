@@ -41,6 +41,8 @@ export PAYPAGE_TEST_ENGINES_LOG=$engines
 status=0
 if [[ $mode == test ]]; then
 	PAYPAGE_REQUIRE_ALL=1 go test -race -count=1 ./... || status=$?
+	# Each fuzz target briefly, beyond its seeds (which go test ran above).
+	.ci/fuzz.sh "${FUZZTIME:-3s}" || status=$?
 else
 	go test -run '^$' -bench . -benchmem -count 6 ./... || status=$?
 fi
