@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,9 +98,10 @@ func (s *faultServer) load(t *testing.T, sessionID string, stop <-chan struct{})
 	}
 	out := make(chan []answer, 1)
 	var (
-		mu  sync.Mutex
-		all []answer
-		wg  sync.WaitGroup
+		keys atomic.Int64
+		mu   sync.Mutex
+		all  []answer
+		wg   sync.WaitGroup
 	)
 	// A client for each kind, so that every kind meets every fault.
 	for _, k := range kinds {
@@ -116,6 +118,7 @@ func (s *faultServer) load(t *testing.T, sessionID string, stop <-chan struct{})
 				}
 				if k.body != "" {
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%d", keys.Add(1)))
 				}
 				a := answer{kind: k.name, start: time.Now()}
 				resp, err := client.Do(req)
