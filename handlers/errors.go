@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/paypage/paypage/locales"
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/views"
 )
@@ -80,7 +81,7 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 	if strings.HasPrefix(c.Path(), "/v1/") || c.Path() == "/v1" || c.Locals(jsonErrorsKey) == true {
 		return c.JSON(fiber.Map{"error": body})
 	}
-	if down {
+	if _, chosen := c.Locals(printerKey).(*locales.Printer); down && !chosen {
 		pageLocale(c, "", "") // the session's locale would take the database
 	} else {
 		h.errorPageLocale(c)
