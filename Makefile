@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/paypage
 
-.PHONY: run build generate fmt check test bench add-key
+.PHONY: run build generate fmt check test bench fuzz add-key
 
 # demo migrates and seeds ./data/paypage.db and prints the demo URLs and key;
 # serve migrates on start and listens on 127.0.0.1:8080.
@@ -39,6 +39,11 @@ test:
 
 bench:
 	.ci/test.sh bench
+
+# fuzz runs every fuzz target for FUZZTIME each (make test runs them for 3s).
+FUZZTIME ?= 1m
+fuzz:
+	.ci/fuzz.sh $(FUZZTIME)
 
 # add-key adds a message to every locale file, in English until translated
 # (the locales tests point at what is left):

@@ -47,6 +47,8 @@ if [[ $mode == test ]]; then
 	trap '.ci/pg.sh stop "$pgdir"; rm -f "$engines" "$out"' EXIT
 	start=$SECONDS
 	PAYPAGE_REQUIRE_ALL=1 go test -race -count=1 -parallel 4 ./... >"$out" 2>&1 || status=$?
+	# Each fuzz target briefly, beyond its seeds (which go test ran above).
+	.ci/fuzz.sh "${FUZZTIME:-3s}" >>"$out" 2>&1 || status=$?
 	if ((status != 0)); then
 		echo "Failures:"
 		# Everything but the lines of packages that passed or have no tests.

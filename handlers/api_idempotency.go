@@ -16,6 +16,9 @@ const (
 	headerIdempotencyKey = "Idempotency-Key"
 	headerReplayed       = "Idempotent-Replayed"
 	maxIdempotencyKey    = 255
+	// bookkeepingGrace is how long past the request's deadline its key may
+	// still be finished or released.
+	bookkeepingGrace = 500 * time.Millisecond
 )
 
 // idempotent gives a POST Stripe's idempotency semantics, kept in the
@@ -54,8 +57,15 @@ func (h *handler) idempotent(next fiber.Handler) fiber.Handler {
 
 		err = next(c)
 		// The key is ours until finished or released, even when the request's
-		// own deadline has run out; its budget starts now, after the handler.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), 5*time.Second)
+		// own deadline has run out: the bookkeeping may go on until half a
+		// second past it (the answer is due within a second of it), and has
+		// half a second at least. A key left claimed by a database that could
+		// not record even that lapses (store.IdempotencyClaimTimeout).
+		budget := bookkeepingGrace
+		if deadline, ok := c.UserContext().Deadline(); ok {
+			budget = max(budget, time.Until(deadline)+bookkeepingGrace)
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), budget)
 		defer cancel()
 		if err != nil && store.ErrorCode(err) != store.ESTATE {
 			if aerr := h.store.AbandonIdempotent(ctx, m.ID, live, key); aerr != nil {

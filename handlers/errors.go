@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/paypage/paypage/handlers/dialect"
+	"github.com/paypage/paypage/locales"
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/views"
 )
@@ -76,7 +77,7 @@ func (h *handler) handleError(c *fiber.Ctx, err error) error {
 		body.Status = status
 		return c.JSON(apiDialect(c).Error(body))
 	}
-	if down {
+	if _, chosen := c.Locals(printerKey).(*locales.Printer); down && !chosen {
 		pageLocale(c, "", "") // the session's locale would take the database
 	} else {
 		h.errorPageLocale(c)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,7 +83,10 @@ type answer struct {
 // load sends requests of every kind from several clients until stop is
 // closed, and returns every answer.
 func (s *faultServer) load(t *testing.T, sessionID string, stop <-chan struct{}) <-chan []answer {
-	client := &http.Client{Timeout: s.Timeout + 10*time.Second} // a hang shows as a long answer, not a stuck test
+	// A hang shows as a long answer, not a stuck test; no keep-alive, so
+	// that the client never resends a request by itself (Go's transport
+	// retries one with an Idempotency-Key on a reused connection).
+	client := &http.Client{Timeout: s.Timeout + 10*time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	kinds := []struct {
 		name, method, path, body string
 	}{
@@ -96,10 +100,12 @@ func (s *faultServer) load(t *testing.T, sessionID string, stop <-chan struct{})
 		{"readyz", "GET", "/readyz", ""},
 	}
 	out := make(chan []answer, 1)
+	started := time.Now() // keys of one load differ from another's
 	var (
-		mu  sync.Mutex
-		all []answer
-		wg  sync.WaitGroup
+		keys atomic.Int64
+		mu   sync.Mutex
+		all  []answer
+		wg   sync.WaitGroup
 	)
 	// A client for each kind, so that every kind meets every fault.
 	for _, k := range kinds {
@@ -116,6 +122,7 @@ func (s *faultServer) load(t *testing.T, sessionID string, stop <-chan struct{})
 				}
 				if k.body != "" {
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%d-%d", started.UnixNano(), keys.Add(1)))
 				}
 				a := answer{kind: k.name, start: time.Now()}
 				resp, err := client.Do(req)
@@ -232,7 +239,7 @@ func answering(t *testing.T, url string) time.Time {
 // 2 s of recovery, and each outage is logged once, with a count.
 func TestPostgresFrozenAndStoppedUnderLoad(t *testing.T) {
 	cl := storetest.NewCluster(t)
-	const timeout = time.Second
+	const timeout = 2 * time.Second
 	srv := startFaultServer(t, cl.URL(), timeout)
 	sess, err := srv.Store.CreateSession(context.Background(), srv.Merchant, false, &store.SessionParams{Currency: "eur",
 		LineItems: []store.LineItemParams{{Quantity: 1, PriceData: &store.PriceData{UnitAmount: ptr(int64(100)),
@@ -282,6 +289,8 @@ func TestPostgresFrozenAndStoppedUnderLoad(t *testing.T) {
 			phase, committed.Sub(recovered), ev.At.Sub(committed))
 	}
 
+	type window struct{ from, to time.Time }
+	var faults []window
 	for _, phase := range []struct {
 		name            string
 		fault, recovery func()
@@ -290,6 +299,7 @@ func TestPostgresFrozenAndStoppedUnderLoad(t *testing.T) {
 		{"stopped", cl.Stop, cl.Start},
 	} {
 		srv.ready(t, 200, 10*time.Second)
+		loaded := time.Now()
 		stop := make(chan struct{})
 		answers := srv.load(t, sess.ID, stop)
 		time.Sleep(300 * time.Millisecond) // the load runs against a healthy database first
@@ -301,6 +311,7 @@ func TestPostgresFrozenAndStoppedUnderLoad(t *testing.T) {
 		liveAfterRecovery(phase.name, recovered)
 		srv.ready(t, 200, 10*time.Second)
 		green := time.Since(recovered)
+		faults = append(faults, window{loaded, time.Now()})
 		close(stop)
 		unavailable := srv.checkAnswers(t, phase.name, <-answers)
 		for _, kind := range []string{"page", "api read", "api create", "status"} {
@@ -311,18 +322,48 @@ func TestPostgresFrozenAndStoppedUnderLoad(t *testing.T) {
 		t.Logf("%s: /readyz red %v after the fault, green %v after recovery", phase.name, red, green)
 	}
 
-	// Each outage was logged once when it began and once when it ended,
-	// with its count; no request was logged as a failure (a 500).
+	// Each outage was logged once when it began and once, with its count,
+	// when it ended — not once per request; no request was logged as a
+	// failure (a 500). (On a machine too busy to answer within the
+	// deadline, a request may meet an outage of its own outside the
+	// faults: it is logged the same way.)
 	logs := srv.Log.String()
-	if n := strings.Count(logs, "database unavailable"); n != 2 {
-		t.Errorf("%d 'database unavailable' lines for 2 outages:\n%s", n, logs)
+	began, ended := logTimes(t, logs, `msg="database unavailable`), logTimes(t, logs, `msg="database available again"`)
+	if len(began) != len(ended) || !strings.Contains(logs, "failures=") {
+		t.Errorf("%d outages began and %d ended:\n%s", len(began), len(ended), logs)
 	}
-	if n := strings.Count(logs, "database available again"); n != 2 || !strings.Contains(logs, "failures=") {
-		t.Errorf("%d 'database available again' lines for 2 outages:\n%s", n, logs)
+	for i, w := range faults {
+		n := 0
+		for _, at := range began {
+			if !at.Before(w.from) && !at.After(w.to) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("fault %d: %d 'database unavailable' lines, want 1:\n%s", i+1, n, logs)
+		}
 	}
 	if n := strings.Count(logs, "request failed"); n != 0 {
 		t.Errorf("%d requests logged as failed (500)", n)
 	}
+}
+
+// logTimes returns the times of the log lines that contain marker.
+func logTimes(t *testing.T, logs, marker string) []time.Time {
+	t.Helper()
+	var out []time.Time
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, marker) {
+			continue
+		}
+		stamp, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+		at, err := time.Parse(time.RFC3339Nano, stamp)
+		if err != nil {
+			t.Fatalf("log line without a time: %q", line)
+		}
+		out = append(out, at)
+	}
+	return out
 }
 
 // A full disk on SQLite: a write that finds no room answers 503 with

@@ -41,7 +41,7 @@ func TestSeed002PaypercutClient(t *testing.T) {
 		want := map[string]struct{ status, payment string }{
 			"open": {"open", "unpaid"}, "declined": {"open", "unpaid"}, "processing": {"complete", "unpaid"},
 			"3-D Secure": {"open", "unpaid"}, "paid": {"complete", "paid"}, "refund pending": {"complete", "paid"},
-			"partially refunded": {"complete", "paid"}, "refunded": {"complete", "paid"}, "reversed": {"complete", "unpaid"},
+			"partially refunded": {"complete", "paid"}, "refunded": {"complete", "paid"}, "reversed": {"complete", "paid"},
 			"expired": {"expired", "unpaid"}, "canceled": {"expired", "unpaid"},
 			"settled by its recovery": {"expired", "unpaid"}, "paid recovery": {"complete", "paid"},
 		}

@@ -37,6 +37,8 @@ const (
 	// cancel request: it reads it until the server closes it, which a frozen
 	// server never does.
 	cancelRequestTimeout = 5 * time.Second
+	// connectTimeout bounds opening a connection, handshake included.
+	connectTimeout = 10 * time.Second
 	// tcpKeepAlive finds out a server that vanished from the network while a
 	// connection was idle (the LISTEN connection is idle most of the time).
 	tcpKeepAliveIdle     = 15 * time.Second
@@ -79,8 +81,11 @@ type pqConn interface {
 }
 
 // Connect opens a connection, giving up when ctx ends even if the server
-// never answers the handshake.
+// never answers the handshake, and after connectTimeout at most: the pool
+// also opens connections in the background, with no deadline of its own.
 func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
 	d := &sessionDialer{base: c.base}
 	pc, err := pq.NewConnectorConfig(c.cfg)
 	if err != nil {

@@ -25,7 +25,7 @@ var settings = []*setting{
 	{Env: "PAYPAGE_ADDR", Flag: "addr", Default: "127.0.0.1:8080", Check: checkListenAddr,
 		Commands: []string{"demo"}, Doc: "address the pages and API listen on"},
 	{Env: "PAYPAGE_DATABASE_URL", Flag: "database-url", Default: defaultDatabaseURL, Check: checkDatabaseURL, Mask: maskURL,
-		Doc: "`postgres://…` (lib/pq) or `sqlite:PATH` / a bare path (embedded SQLite)"},
+		Doc: "`postgres://…` (lib/pq) or `sqlite:PATH` / a bare path (embedded SQLite). A new SQLite file is readable by its owner only (0600); `sqlite:PATH?_pragma=max_page_count(262144)` adds SQLite pragmas (only `_pragma`), e.g. to cap the file's size"},
 	{Env: "PAYPAGE_METRICS_ADDR", Flag: "metrics-addr", DefaultDoc: "off", Check: checkListenAddr,
 		Doc: "address of the Prometheus `/metrics` listener, e.g. `127.0.0.1:9090`; unauthenticated, so keep it off public networks"},
 	{Env: "PAYPAGE_BASE_URL", DefaultDoc: "`http://` + the listen address", Check: checkBaseURL,
