@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/paypage/paypage/store"
@@ -18,7 +20,17 @@ func (h *handler) sessionPage(c *fiber.Ctx, ret string) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	if sess.SettledBy != "" {
+		return redirectToSettler(c, sess)
+	}
 	return render(c, views.Checkout(h.checkoutView(sess, m, ret)))
+}
+
+// redirectToSettler sends a page request for an expired session that was
+// paid through its recovery to the same page of that recovery (query kept):
+// this one would offer to pay again, and say no payment was taken.
+func redirectToSettler(c *fiber.Ctx, sess *store.Session) error {
+	return c.Redirect(strings.Replace(c.OriginalURL(), "/pay/"+sess.ID, "/pay/"+sess.SettledBy, 1), fiber.StatusSeeOther)
 }
 
 // pageSession loads the session of a page request and its merchant, and

@@ -19,6 +19,10 @@ func (h *handler) embedPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if sess.SettledBy != "" {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return redirectToSettler(c, sess) // the widget follows the checkout that was paid
+	}
 	asked := c.Query("origin")
 	origin, ok := allowedOrigin(asked, m.AllowedOrigins)
 	if !ok {

@@ -236,3 +236,39 @@ func TestSeed001BLIKClient(t *testing.T) {
 		}
 	})
 }
+
+// An expired session paid through its recovery offers nothing to pay any
+// more: each of its pages sends the shopper to the same page of the
+// recovery that was paid (the widget too, its origin kept).
+func TestSettledParentPagesLeadToThePaidRecovery(t *testing.T) {
+	t.Parallel()
+	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
+		srv := handlertest.Start(t, dbURL)
+		states := seedStates(t, srv, nil)
+		parent, child := states[len(states)-2].sess, states[len(states)-1].sess
+		if parent.SettledBy != child.ID {
+			t.Fatalf("fixture: %s settled by %q, want %s", parent.ID, parent.SettledBy, child.ID)
+		}
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for _, suffix := range []string{"", "/success", "/cancel", "/pending", "/embed?origin=http%3A%2F%2F127.0.0.2%3A9999"} {
+			resp, err := noRedirect.Get(srv.URL + "/pay/" + parent.ID + suffix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if want := "/pay/" + child.ID + suffix; resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+				t.Errorf("%s: %d to %q, want 303 to %s", suffix, resp.StatusCode, resp.Header.Get("Location"), want)
+			}
+		}
+		// Followed, it is the paid receipt.
+		resp, err := http.Get(srv.URL + "/pay/" + parent.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `data-status="complete"`) || strings.Contains(string(body), `data-testid="recover"`) {
+			t.Errorf("the parent's page, followed: %d, not the paid receipt", resp.StatusCode)
+		}
+	})
+}
