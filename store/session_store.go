@@ -245,50 +245,11 @@ func (s *Store) ListSessions(ctx context.Context, merchantID string, livemode bo
 		order = "ASC"
 	}
 	now := s.now().Unix()
-	switch p.Status {
-	case "":
-	// Expiry is exact on read, so an open session past its expiry lists as expired.
-	case StatusOpen:
-		where = append(where, "status = 'open' AND expires_at > ?")
-		args = append(args, now)
-	case StatusExpired:
-		where = append(where, "(status = 'expired' OR (status = 'open' AND expires_at <= ?))")
-		args = append(args, now)
-	case StatusComplete, StatusProcessing, StatusCanceled:
-		where = append(where, "status = ?")
-		args = append(args, p.Status)
-	default:
-		return nil, false, Invalid("status", "status must be one of open, processing, complete, expired, canceled")
+	filters, fargs, err := p.filters(now)
+	if err != nil {
+		return nil, false, err
 	}
-	switch p.StripeStatus {
-	case "":
-	case "open": // open, or waiting for the shopper to act (3-D Secure)
-		where = append(where, "((status = 'open' AND expires_at > ?) OR (status = 'processing' AND next_action IS NOT NULL))")
-		args = append(args, now)
-	case "complete": // complete, or an asynchronous payment settling
-		where = append(where, "(status = 'complete' OR (status = 'processing' AND next_action IS NULL))")
-	case "expired": // expired (by the clock too) or canceled
-		where = append(where, "(status IN ('expired', 'canceled') OR (status = 'open' AND expires_at <= ?))")
-		args = append(args, now)
-	default:
-		return nil, false, Invalid("status", "status must be one of open, complete, expired")
-	}
-	for _, f := range []struct{ col, v string }{
-		{"client_reference_id", p.ClientReferenceID}, {"customer_id", p.Customer}, {"parent_id", p.ParentID},
-	} {
-		if f.v != "" {
-			where = append(where, f.col+" = ?")
-			args = append(args, f.v)
-		}
-	}
-	if p.CreatedGTE != 0 {
-		where = append(where, "created >= ?")
-		args = append(args, p.CreatedGTE)
-	}
-	if p.CreatedLTE != 0 {
-		where = append(where, "created <= ?")
-		args = append(args, p.CreatedLTE)
-	}
+	where, args = append(where, filters...), append(args, fargs...)
 	args = append(args, p.Limit+1)
 	q := `SELECT ` + sessionColumns + ` FROM checkout_sessions WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY seq ` + order + ` LIMIT ?`
@@ -309,6 +270,56 @@ func (s *Store) ListSessions(ctx context.Context, merchantID string, livemode bo
 		sess.Effective(now)
 	}
 	return out, more, nil
+}
+
+// filters are the WHERE conditions (and their arguments) of p's status,
+// reference, customer, parent and creation filters, at the unix second now.
+func (p ListParams) filters(now int64) (where []string, args []any, err error) {
+	switch p.Status {
+	case "":
+	// Expiry is exact on read, so an open session past its expiry lists as expired.
+	case StatusOpen:
+		where = append(where, "status = 'open' AND expires_at > ?")
+		args = append(args, now)
+	case StatusExpired:
+		where = append(where, "(status = 'expired' OR (status = 'open' AND expires_at <= ?))")
+		args = append(args, now)
+	case StatusComplete, StatusProcessing, StatusCanceled:
+		where = append(where, "status = ?")
+		args = append(args, p.Status)
+	default:
+		return nil, nil, Invalid("status", "status must be one of open, processing, complete, expired, canceled")
+	}
+	switch p.StripeStatus {
+	case "":
+	case "open": // open, or waiting for the shopper to act (3-D Secure)
+		where = append(where, "((status = 'open' AND expires_at > ?) OR (status = 'processing' AND next_action IS NOT NULL))")
+		args = append(args, now)
+	case "complete": // complete, or an asynchronous payment settling
+		where = append(where, "(status = 'complete' OR (status = 'processing' AND next_action IS NULL))")
+	case "expired": // expired (by the clock too) or canceled
+		where = append(where, "(status IN ('expired', 'canceled') OR (status = 'open' AND expires_at <= ?))")
+		args = append(args, now)
+	default:
+		return nil, nil, Invalid("status", "status must be one of open, complete, expired")
+	}
+	for _, f := range []struct{ col, v string }{
+		{"client_reference_id", p.ClientReferenceID}, {"customer_id", p.Customer}, {"parent_id", p.ParentID},
+	} {
+		if f.v != "" {
+			where = append(where, f.col+" = ?")
+			args = append(args, f.v)
+		}
+	}
+	if p.CreatedGTE != 0 {
+		where = append(where, "created >= ?")
+		args = append(args, p.CreatedGTE)
+	}
+	if p.CreatedLTE != 0 {
+		where = append(where, "created <= ?")
+		args = append(args, p.CreatedLTE)
+	}
+	return where, args, nil
 }
 
 // LineItems returns a session's line items after the given line item id

@@ -250,51 +250,12 @@ func apply(sess Session, t Transition, now int64) (Session, effects, error) {
 		if st != StatusComplete || (ps != PaymentPaid && ps != PaymentPartiallyRefunded) {
 			return refuse()
 		}
-		r := t.Refund
-		if r == nil {
-			return from, eff, Invalid("amount", "a refund needs an amount")
+		if err := recordRefund(&sess, t.Refund, &eff, now); err != nil {
+			return from, effects{}, err
 		}
-		// Pending refunds hold their amount until they settle, so that
-		// refunds in flight can never add up to more than was paid.
-		left := sess.AmountTotal - sess.AmountRefunded - sess.reservedForRefunds()
-		if r.Amount < 1 || r.Amount > left {
-			return from, eff, Invalid("amount", "refund amount must be between 1 and %d (what is left to refund, pending refunds counted)", left)
-		}
-		ref := Refund{ID: newID("re_"), SessionID: sess.ID, Amount: r.Amount, Currency: sess.Currency,
-			Status: r.Status, Reason: r.Reason, FailureReason: r.FailureReason, Created: now, Updated: now}
-		eff.newRefund = &ref
-		sess.Refunds = append(append([]Refund(nil), sess.Refunds...), ref)
-		if r.Status == RefundSucceeded {
-			sess.AmountRefunded += r.Amount
-		}
-		sess.PaymentStatus = sess.refundedStatus()
 	case ActionRefundUpdate:
-		i := sess.refundIndex(t.RefundID)
-		if i < 0 {
-			return from, eff, &Error{Code: ENOTFOUND, Param: "refund", Message: fmt.Sprintf("No such refund: '%s'", t.RefundID)}
-		}
-		ref := sess.Refunds[i]
-		if ref.Status != RefundPending {
-			return from, eff, Errorf(ESTATE, "refund %s is %s: only a pending refund can settle", ref.ID, ref.Status)
-		}
-		if t.Refund == nil {
-			return from, eff, Invalid("refund[status]", "a pending refund settles as succeeded, failed or canceled")
-		}
-		if t.Refund.Status == RefundSucceeded && st != StatusComplete {
-			return refuse()
-		}
-		ref.Status, ref.FailureReason, ref.Updated = t.Refund.Status, t.Refund.FailureReason, now
-		if ref.Status == RefundFailed && ref.FailureReason == "" {
-			ref.FailureReason = "unknown"
-		}
-		eff.updatedRefund = &ref
-		sess.Refunds = append([]Refund(nil), sess.Refunds...)
-		sess.Refunds[i] = ref
-		if ref.Status == RefundSucceeded {
-			sess.AmountRefunded += ref.Amount
-			if ps != PaymentReversed {
-				sess.PaymentStatus = sess.refundedStatus()
-			}
+		if err := settleRefund(&sess, t, &eff, now); err != nil {
+			return from, effects{}, err
 		}
 	case ActionReverse:
 		if st != StatusComplete || (ps != PaymentPaid && ps != PaymentPartiallyRefunded) {
@@ -323,6 +284,61 @@ func apply(sess Session, t Transition, now int64) (Session, effects, error) {
 	}
 	sess.Version, sess.Updated, sess.LastActivityAt = from.Version+1, now, now
 	return sess, eff, nil
+}
+
+// recordRefund adds a refund to a paid session: pending ones hold their
+// amount until they settle, so that refunds in flight can never add up to
+// more than was paid; a succeeded one moves the money now.
+func recordRefund(sess *Session, r *RefundParams, eff *effects, now int64) error {
+	if r == nil {
+		return Invalid("amount", "a refund needs an amount")
+	}
+	left := sess.AmountTotal - sess.AmountRefunded - sess.reservedForRefunds()
+	if r.Amount < 1 || r.Amount > left {
+		return Invalid("amount", "refund amount must be between 1 and %d (what is left to refund, pending refunds counted)", left)
+	}
+	ref := Refund{ID: newID("re_"), SessionID: sess.ID, Amount: r.Amount, Currency: sess.Currency,
+		Status: r.Status, Reason: r.Reason, FailureReason: r.FailureReason, Created: now, Updated: now}
+	eff.newRefund = &ref
+	sess.Refunds = append(append([]Refund(nil), sess.Refunds...), ref)
+	if r.Status == RefundSucceeded {
+		sess.AmountRefunded += r.Amount
+	}
+	sess.PaymentStatus = sess.refundedStatus()
+	return nil
+}
+
+// settleRefund settles the pending refund t names: succeeded moves its
+// money, failed and canceled free what it held.
+func settleRefund(sess *Session, t Transition, eff *effects, now int64) error {
+	i := sess.refundIndex(t.RefundID)
+	if i < 0 {
+		return &Error{Code: ENOTFOUND, Param: "refund", Message: fmt.Sprintf("No such refund: '%s'", t.RefundID)}
+	}
+	ref := sess.Refunds[i]
+	if ref.Status != RefundPending {
+		return Errorf(ESTATE, "refund %s is %s: only a pending refund can settle", ref.ID, ref.Status)
+	}
+	if t.Refund == nil {
+		return Invalid("refund[status]", "a pending refund settles as succeeded, failed or canceled")
+	}
+	if t.Refund.Status == RefundSucceeded && sess.Status != StatusComplete {
+		return Errorf(ESTATE, "cannot settle a refund of a checkout session that is %s", sess.Status)
+	}
+	ref.Status, ref.FailureReason, ref.Updated = t.Refund.Status, t.Refund.FailureReason, now
+	if ref.Status == RefundFailed && ref.FailureReason == "" {
+		ref.FailureReason = "unknown"
+	}
+	eff.updatedRefund = &ref
+	sess.Refunds = append([]Refund(nil), sess.Refunds...)
+	sess.Refunds[i] = ref
+	if ref.Status == RefundSucceeded {
+		sess.AmountRefunded += ref.Amount
+		if sess.PaymentStatus != PaymentReversed {
+			sess.PaymentStatus = sess.refundedStatus()
+		}
+	}
+	return nil
 }
 
 // actionWords is how an error message names an action.
