@@ -55,7 +55,7 @@ func (v CheckoutView) tone() string {
 
 func (v CheckoutView) chrome(ctx context.Context) chrome {
 	c := chrome{
-		Title:    t(ctx, v.bannerKey()+".title") + " · " + v.Merchant,
+		Title:    t(ctx, v.bannerKey()+".title") + " · " + iso(ctx, v.Merchant),
 		Style:    NewStyle(v.Appearance),
 		Merchant: v.Merchant,
 		LogoURL:  v.Appearance.LogoURL,
@@ -97,7 +97,7 @@ func paymentMethod(ctx context.Context, typ string) string {
 func redirectTexts(ctx context.Context, v CheckoutView) string {
 	texts := make([]string, RedirectSeconds+1)
 	for i := range texts {
-		texts[i] = n(ctx, "return.redirecting", i, map[string]any{"Merchant": v.Merchant})
+		texts[i] = n(ctx, "return.redirecting", i, map[string]any{"Merchant": iso(ctx, v.Merchant)})
 	}
 	b, _ := json.Marshal(texts)
 	return string(b)
