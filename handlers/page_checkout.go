@@ -23,7 +23,11 @@ func (h *handler) sessionPage(c *fiber.Ctx, ret string) error {
 	if sess.SettledBy != "" {
 		return redirectToSettler(c, sess)
 	}
-	return render(c, views.Checkout(h.checkoutView(sess, m, ret)))
+	v := h.checkoutView(sess, m, ret)
+	if v.Stay, err = stayParam(c); err != nil {
+		return err
+	}
+	return render(c, views.Checkout(v))
 }
 
 // redirectToSettler sends a page request for an expired session that was

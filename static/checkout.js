@@ -44,13 +44,18 @@
         location.assign(el.getAttribute("data-href"));
       }
     }
+    // "Stay on this page" is a link to the page without the countdown; here
+    // it stops the countdown in place instead: the text says so, the button
+    // goes, and focus moves to the text (not lost to <body>).
     if (stay) {
-      stay.hidden = false;
-      stay.addEventListener("click", function () {
+      stay.addEventListener("click", function (e) {
+        e.preventDefault();
         clearInterval(timer);
         el.removeAttribute("data-countdown");
-        out.textContent = stay.getAttribute("data-stayed") || "";
-        stay.hidden = true;
+        out.setAttribute("role", "status");
+        out.textContent = stay.getAttribute("data-stayed");
+        stay.remove();
+        out.focus();
       });
     }
     timer = setInterval(tick, 1000);

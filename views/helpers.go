@@ -63,7 +63,7 @@ func (v CheckoutView) chrome(ctx context.Context) chrome {
 		Support:  v.Support,
 		Refresh:  v.Refresh(),
 	}
-	if u := v.RedirectURL(); u != "" {
+	if u := v.RedirectURL(); u != "" && !v.Stay {
 		c.Refresh, c.RedirectURL = RedirectSeconds, u
 	}
 	return c
@@ -101,4 +101,17 @@ func redirectTexts(ctx context.Context, v CheckoutView) string {
 	}
 	b, _ := json.Marshal(texts)
 	return string(b)
+}
+
+// stayURL is this return page without the redirect countdown: where "Stay
+// on this page" goes when no script stops the countdown in place.
+func (v CheckoutView) stayURL() string { return "/pay/" + v.ID + "/" + v.Return + "?stay=1" }
+
+// liveLabel is the live-mode pay button: the amount, and who takes it.
+func (v CheckoutView) liveLabel(ctx context.Context) string {
+	amount := money(ctx, v.AmountTotal, v.Currency)
+	if v.Provider == "" {
+		return t(ctx, "checkout.pay_button", map[string]any{"Amount": amount})
+	}
+	return t(ctx, "checkout.pay_with", map[string]any{"Amount": amount, "Provider": iso(ctx, v.Provider)})
 }

@@ -88,6 +88,9 @@ type CheckoutView struct {
 	Recovered         bool // this session replaces an expired one
 
 	Return string // "", or one of ReturnSuccess, ReturnCancel, ReturnPending
+	// Stay: the shopper chose to stay on a settled return page rather than
+	// be taken on to the merchant (see stayURL).
+	Stay bool
 }
 
 // Support is how the shopper reaches the merchant.

@@ -2,7 +2,12 @@ package browser_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 
 	bt "github.com/paypage/paypage/handlers/browsertest"
 	"github.com/paypage/paypage/handlers/handlertest"
@@ -66,4 +71,65 @@ func TestBrowserArabicAmountsReadRight(t *testing.T) {
 	bt.Screenshot(t, ctx, "rtl-arabic-usd-360")
 	bt.CheckClean(t, ctx)
 	b.CheckAccessible(t, ctx)
+}
+
+// TestBrowserStayOnThisPage clicks "Stay on this page" on a paid /success
+// page, with and without JavaScript: the button is shown and works either
+// way, the page is still there after the redirect's five seconds are up,
+// the text says the shopper stays (never blank), and with JavaScript the
+// button goes and focus lands on that text, not on <body>.
+func TestBrowserStayOnThisPage(t *testing.T) {
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	for _, script := range []bool{true, false} {
+		t.Run(fmt.Sprintf("javascript=%v", script), func(t *testing.T) {
+			t.Parallel()
+			sess := handlertest.CreateSession(t, srv, false, store.SessionParams{SuccessURL: srv.URL + "/healthz"})
+			handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionSucceed, Source: "payment_event"})
+			ctx := b.Tab(t, 360)
+			if !script {
+				if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			page := srv.URL + "/pay/" + sess.ID + "/success"
+			bt.Open(t, ctx, page)
+			if n := bt.Eval[int](t, ctx, `document.querySelectorAll('meta[http-equiv="refresh"]').length`); !script && n != 1 {
+				t.Fatalf("without scripts the page has %d refresh, want the one that takes it on", n)
+			}
+			bt.WaitFor(t, ctx, "[data-stay]", 5*time.Second) // visible: the hidden attribute no longer loses to .button
+			bt.Click(t, ctx, "[data-stay]")
+			text := `[data-countdown-text]`
+			if script {
+				bt.WaitGone(t, ctx, "[data-stay]", 5*time.Second)
+				if got := bt.Eval[string](t, ctx, `document.activeElement.matches("[data-countdown-text]") ? "text" : document.activeElement.tagName`); got != "text" {
+					t.Errorf("after Stay focus is on %s, want the text that says so", got)
+				}
+			} else {
+				page += "?stay=1"
+				bt.WaitFor(t, ctx, `[data-testid="stayed"]`, 5*time.Second)
+				text = `[data-testid="stayed"] p`
+			}
+			if script {
+				// The redirect was due 5 s after the page loaded: wait until
+				// then (on the page's own clock), and see it did not happen.
+				bt.Eval[bool](t, ctx, `new Promise(function (done) {
+					(function check() { performance.now() > 6500 ? done(true) : setTimeout(check, 100); })();
+				})`)
+			} else if n := bt.Eval[int](t, ctx, `document.querySelectorAll('meta[http-equiv="refresh"]').length`); n != 0 {
+				// Without scripts nothing but a refresh can move the page on.
+				t.Errorf("the page stayed on has %d refresh", n)
+			}
+			if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != page {
+				t.Fatalf("after Stay the tab went on to %s", loc)
+			}
+			if got := strings.TrimSpace(bt.Eval[string](t, ctx, `document.querySelector('`+text+`').textContent`)); got != "The automatic redirect is off. You'll stay on this page." {
+				t.Errorf("after Stay the text says %q", got)
+			}
+			if script { // axe-core needs scripts to run
+				b.CheckAccessible(t, ctx)
+			}
+		})
+	}
 }

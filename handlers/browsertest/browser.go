@@ -279,3 +279,11 @@ func CheckClean(t testing.TB, ctx context.Context) {
 		t.Error("checkout.js did not run")
 	}
 }
+
+// WaitGone waits until the selector matches no element.
+func WaitGone(t testing.TB, ctx context.Context, sel string, d time.Duration) {
+	t.Helper()
+	if err := chromedp.Do(WithTimeout(t, ctx, d), chromedp.WaitNotPresent(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("waiting for %s to go: %v", sel, err)
+	}
+}
