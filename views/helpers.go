@@ -43,7 +43,7 @@ func (v CheckoutView) tone() string {
 	switch v.State() {
 	case StatePaid, StateCompleteFree:
 		return "ok"
-	case StateFailed:
+	case StateFailed, StateReversed:
 		return "bad"
 	case StateExpired, StateRequiresAction:
 		return "warn"
