@@ -1,5 +1,6 @@
-// paypage checkout pages: the expiry and redirect countdowns. (Waiting for
-// a payment to settle is live.js's work.)
+// paypage checkout pages: the expiry and redirect countdowns, and the new
+// status read out after live.js reloaded the page for it. (Waiting for a
+// payment to settle is live.js's work.)
 // Everything here is an enhancement; the pages work without it (see
 // docs/scripts-inventory.md). No third-party code, no cookies, no storage.
 (function () {
@@ -56,4 +57,20 @@
     timer = setInterval(tick, 1000);
     tick();
   });
+
+  // live.js reloads the page when the session changes and leaves a mark in
+  // history.state: the new status is read out in the polite live region,
+  // emptied first so that the same words are read again when they come back.
+  if (history.state && history.state.paypageLive) {
+    try {
+      history.replaceState(null, "");
+    } catch (e) { /* ignore */ }
+    var announcer = document.querySelector("[data-live-announcer]");
+    var banner = document.querySelector("main [role=status]");
+    var text = banner ? banner.textContent : document.title;
+    if (announcer && text) {
+      announcer.textContent = "";
+      setTimeout(function () { announcer.textContent = text.replace(/\s+/g, " ").trim(); }, 150);
+    }
+  }
 })();

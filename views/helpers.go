@@ -62,6 +62,7 @@ func (v CheckoutView) chrome(ctx context.Context) chrome {
 		TestMode: !v.Livemode,
 		Support:  v.Support,
 		Refresh:  v.Refresh(),
+		Scripts:  pageScripts(v.Status),
 	}
 	if u := v.RedirectURL(); u != "" {
 		c.Refresh, c.RedirectURL = RedirectSeconds, u
