@@ -109,7 +109,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxyStrings(cfg.TrustedProxies),
 	})
-	app.Use(h.requestContext, securityHeaders, h.recoverPanic, refuseEncodedBodies, h.shopperCookies)
+	app.Use(compress, h.requestContext, securityHeaders, h.recoverPanic, refuseEncodedBodies, h.shopperCookies)
 
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
@@ -153,6 +153,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Get("/events/:id/delivery_attempts", h.apiListEventAttempts)
 
 	app.Get("/static/:file", h.staticAsset)
+	app.Get("/favicon.ico", h.favicon)
 
 	// The shopper's pages. Every POST is a browser form: CSRF-checked.
 	app.Get("/pay/:id", h.checkoutPage)

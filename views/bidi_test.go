@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paypage/paypage/locales"
 )
@@ -21,7 +22,7 @@ func TestIsolatesInRightToLeftPages(t *testing.T) {
 		{"ar euro: nothing spelled with letters to isolate inside", "ar", money(ctxFor("ar"), 5872, "eur"), fsi + "\u200f58.72\u00a0€" + pdi},
 		{"fa keeps CLDR's left-to-right mark", "fa", money(ctxFor("fa"), 5872, "eur"), fsi + "\u200e€۵۸٫۷۲" + pdi},
 		{"he merchant text", "he", iso(ctxFor("he"), "1 kg each month"), fsi + "1 kg each month" + pdi},
-		{"ur date", "ur", dateTime(ctxFor("ur"), now), fsi + locales.For("ur").DateTime(now) + pdi},
+		{"ur date", "ur", localTime(ctxFor("ur"), now), fsi + locales.For("ur").DateTimeIn(now, time.UTC) + " " + locales.ZoneName(now, time.UTC) + pdi},
 		{"en amount untouched", "en", money(ctxFor("en"), 6480, "usd"), "$64.80"},
 		{"en merchant untouched", "en", iso(ctxFor("en"), "Sunny Side Surf Co."), "Sunny Side Surf Co."},
 		{"empty stays empty", "ar", iso(ctxFor("ar"), ""), ""},

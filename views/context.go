@@ -22,6 +22,9 @@ type Request struct {
 	// Return is the page the language switcher brings the shopper back to
 	// ("" where there is none of ours to go back to).
 	Return string
+	// Zone is the time zone times are shown in until the browser's own
+	// takes over (static/checkout.js); nil: UTC. See locales.Zone.
+	Zone *time.Location
 }
 
 type requestKey struct{}
@@ -85,7 +88,20 @@ func money(ctx context.Context, minor int64, currency string) string {
 	return isoAmount(ctx, printer(ctx).Money(minor, currency))
 }
 
-func dateTime(ctx context.Context, at time.Time) string { return iso(ctx, printer(ctx).DateTime(at)) }
+// zone is the shopper's time zone as the server can tell it.
+func zone(ctx context.Context) *time.Location {
+	if z := request(ctx).Zone; z != nil {
+		return z
+	}
+	return time.UTC
+}
+
+// localTime is a time in the shopper's zone, the zone named: "Dec 3, 2026,
+// 9:01 AM JST".
+func localTime(ctx context.Context, at time.Time) string {
+	z := zone(ctx)
+	return iso(ctx, printer(ctx).DateTimeIn(at, z)+" "+locales.ZoneName(at, z))
+}
 
 // clock formats a number of seconds as m:ss in the shopper's digits, the
 // same way static/checkout.js ticks it on.

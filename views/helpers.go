@@ -43,7 +43,7 @@ func (v CheckoutView) tone() string {
 	switch v.State() {
 	case StatePaid, StateCompleteFree:
 		return "ok"
-	case StateFailed:
+	case StateFailed, StateReversed:
 		return "bad"
 	case StateExpired, StateRequiresAction:
 		return "warn"
@@ -62,6 +62,7 @@ func (v CheckoutView) chrome(ctx context.Context) chrome {
 		TestMode: !v.Livemode,
 		Support:  v.Support,
 		Refresh:  v.Refresh(),
+		Scripts:  pageScripts(v.Status),
 	}
 	if u := v.RedirectURL(); u != "" && !v.Stay {
 		c.Refresh, c.RedirectURL = RedirectSeconds, u

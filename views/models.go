@@ -31,6 +31,7 @@ const (
 	StateCompleteFree      State = "complete_free"       // complete, nothing was due
 	StatePartiallyRefunded State = "partially_refunded"
 	StateRefunded          State = "refunded"
+	StateReversed          State = "reversed" // complete, but the payment was taken back (a chargeback): not paid
 	StateExpired           State = "expired"
 	StateCanceled          State = "canceled"
 )
@@ -153,6 +154,8 @@ func (v CheckoutView) State() State {
 			return StatePartiallyRefunded
 		case "refunded":
 			return StateRefunded
+		case "reversed":
+			return StateReversed
 		}
 		return StatePaid
 	case "expired":
