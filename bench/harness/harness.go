@@ -167,8 +167,10 @@ func runEngine(ctx context.Context, o Options, dir, paypage, name string) (*repo
 	}
 	if o.Watchers > 0 {
 		pp.stop() // the watchers get a fresh process, so its memory is theirs
+		// A failure here is reported in the table, not lost with the rest.
 		if r.live, err = measureLive(ctx, o, dir, paypage, e, f); err != nil {
-			return nil, fmt.Errorf("live watchers: %w", err)
+			r.liveErr = err
+			fmt.Fprintf(o.Progress, "paybench: %s: live watchers: %v\n", name, err)
 		}
 	}
 	return r, nil

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"sync"
@@ -71,7 +72,9 @@ func measureLive(ctx context.Context, o Options, dir, paypage string, e *engine,
 	var connected sync.WaitGroup
 	changed := make([]sync.WaitGroup, liveSessions)
 	errs := make(chan error, o.Watchers)
-	dialing := make(chan struct{}, 256) // connects in flight, within the listen backlog
+	// Connects in flight: more only queue up in paypage, past its request
+	// deadline.
+	dialing := make(chan struct{}, 32)
 	for i := range ws {
 		w := &watcher{session: i % liveSessions}
 		ws[i] = w
@@ -86,7 +89,7 @@ func measureLive(ctx context.Context, o Options, dir, paypage string, e *engine,
 		}()
 	}
 	if err := waitGroup(&connected, errs, liveWait); err != nil {
-		return nil, fmt.Errorf("connecting: %w", err)
+		return nil, fmt.Errorf("connecting: %w; paypage's log ends:\n%s", err, tail(pp.log))
 	}
 	if lf.rss, err = pp.rssBytes(); err != nil {
 		return nil, err
@@ -145,28 +148,50 @@ func expire(addr, key, id string) error {
 
 var statusEvent = []byte("event: status")
 
+// open connects from the client address numbered client and starts the
+// stream. A 503 (paypage busy, as EventSource would see it) is retried a
+// few times, as EventSource would.
+func (w *watcher) open(addr, path string, client int) (*bufio.Reader, error) {
+	local := &net.TCPAddr{IP: net.IPv4(127, 1, byte(client/250), byte(client%250+1))}
+	d := net.Dialer{LocalAddr: local, Timeout: 30 * time.Second}
+	for attempt := 1; ; attempt++ {
+		conn, err := d.Dial("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, addr); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		r := bufio.NewReaderSize(conn, 1024)
+		status, err := r.ReadSlice('\n')
+		switch {
+		case err != nil:
+			conn.Close()
+			return nil, err
+		case bytes.HasPrefix(status, []byte("HTTP/1.1 200")):
+			w.conn = conn
+			return r, nil
+		case bytes.HasPrefix(status, []byte("HTTP/1.1 503")) && attempt < 5:
+			conn.Close()
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond) // EventSource's retry, shortened
+			continue
+		}
+		rest := make([]byte, 300)
+		n, _ := io.ReadFull(r, rest)
+		conn.Close()
+		return nil, fmt.Errorf("GET %s: %s\n%s", path, bytes.TrimSpace(status), rest[:n])
+	}
+}
+
 // watch opens the stream from the client address numbered client, marks
 // connected once the first status event (the current state) is in, and
 // changed, with the time, at the second (the change).
 func (w *watcher) watch(addr, path string, client int, connected, changed *sync.WaitGroup, dialing chan struct{}) error {
-	local := &net.TCPAddr{IP: net.IPv4(127, 1, byte(client/250), byte(client%250+1))}
-	d := net.Dialer{LocalAddr: local, Timeout: 30 * time.Second}
-	conn, err := d.Dial("tcp", addr)
+	r, err := w.open(addr, path, client)
 	<-dialing
 	if err != nil {
 		return err
-	}
-	w.conn = conn
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, addr); err != nil {
-		return err
-	}
-	r := bufio.NewReaderSize(conn, 1024)
-	status, err := r.ReadSlice('\n')
-	if err != nil {
-		return err
-	}
-	if !bytes.HasPrefix(status, []byte("HTTP/1.1 200")) {
-		return fmt.Errorf("GET %s: %s", path, bytes.TrimSpace(status))
 	}
 	// Events are found by their "event: status" line, whatever the chunked
 	// framing around them: each is written in one piece.

@@ -17,6 +17,7 @@ type report struct {
 	payQueries    roundTrips
 	statusQueries roundTrips
 	live          *liveFigures
+	liveErr       error
 }
 
 func (r *report) median(name string) load.Result { return load.Median(r.results[name]) }
@@ -82,6 +83,9 @@ func printReports(w io.Writer, o Options, reports []*report) {
 		}{{"/pay", r.payQueries}, {"/status", r.statusQueries}} {
 			fmt.Fprintf(tw, "| %s\t| database round trips of a repeated %s\t| %.1f statements (%.1f with begin/commit)\t| —\t| —\t| 0 %s\t|\n",
 				r.engine, q.what, q.rt.statements, q.rt.all, verdict(q.rt.all == 0))
+		}
+		if r.liveErr != nil {
+			fmt.Fprintf(tw, "| %s\t| SSE watchers\t| not measured: %.80s\t| —\t| —\t| FAIL\t|\n", r.engine, r.liveErr)
 		}
 		if l := r.live; l != nil {
 			perWatcher := float64(l.rss-l.rssBefore) / float64(l.watchers) / 1024
