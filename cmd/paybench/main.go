@@ -44,7 +44,7 @@ func bench(ctx context.Context, args []string) error {
 	o := harness.Options{Out: os.Stdout, Progress: os.Stderr, PostgresURL: os.Getenv("PAYPAGE_TEST_POSTGRES_URL")}
 	fs.StringVar(&o.Repo, "repo", ".", "the paypage module's root, built from")
 	fs.IntVar(&o.Conns, "conns", 64, "connections per load round")
-	fs.DurationVar(&o.Duration, "duration", 3*time.Second, "counted time of each round")
+	fs.DurationVar(&o.Duration, "duration", 2*time.Second, "counted time of each round")
 	fs.DurationVar(&o.Warmup, "warmup", 300*time.Millisecond, "uncounted load before each round")
 	fs.IntVar(&o.Rounds, "rounds", 3, "rounds of every scenario (medians are printed)")
 	fs.IntVar(&o.Sessions, "sessions", 5000, "sessions seeded per engine before the rounds")
