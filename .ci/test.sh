@@ -4,7 +4,9 @@
 #
 #   .ci/test.sh test    deps, make check, go test -race; every engine and the
 #                       browser are required (PAYPAGE_REQUIRE_ALL=1)
-#   .ci/test.sh bench   deps, go test -bench; PostgreSQL when it can be had
+#   .ci/test.sh bench   deps, go test -bench, then the harness (cmd/paybench:
+#                       paypage against the reference servers, both engines;
+#                       docs/performance.md); PostgreSQL when it can be had
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,6 +63,11 @@ if [[ $mode == test ]]; then
 	echo "go test took $((SECONDS - start)) s"
 else
 	go test -run '^$' -bench . -benchmem -count 6 ./... || status=$?
+	# The harness prints PASS or FAIL per goal but fails only when it
+	# cannot measure. PAYBENCH_FLAGS: e.g. "-duration 5s -watchers 0".
+	go build -o bin/paybench ./cmd/paybench || status=$?
+	# shellcheck disable=SC2086 # the flags are words
+	bin/paybench ${PAYBENCH_FLAGS:-} || status=$?
 fi
 
 if [[ -s $engines ]]; then

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/paypage/paypage/handlers/dialect"
 	"github.com/paypage/paypage/store"
 )
 
@@ -33,26 +34,17 @@ const (
 // client may retry it with the same key.
 func (h *handler) idempotent(next fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		key := strings.TrimSpace(c.Get(headerIdempotencyKey))
-		if key == "" {
-			return next(c)
+		key, err := idempotencyKey(c)
+		if err != nil || key == "" {
+			return orNext(err, next, c)
 		}
-		if len(key) > maxIdempotencyKey {
-			return store.Invalid(headerIdempotencyKey, "Idempotency-Key must be at most %d characters; this one has %d.", maxIdempotencyKey, len(key))
-		}
-		if !store.IsText(key) {
-			return errNotText(headerIdempotencyKey)
-		}
-		c.Set(headerIdempotencyKey, key) // echoed, as Stripe does
 		m, live := merchant(c)
 		prior, err := h.store.BeginIdempotent(c.UserContext(), m.ID, live, key, requestHash(c))
 		if err != nil {
 			return err
 		}
 		if prior != nil {
-			c.Set(headerReplayed, "true")
-			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-			return c.Status(prior.StatusCode).SendString(prior.Response)
+			return replay(c, prior)
 		}
 
 		err = next(c)
@@ -94,6 +86,72 @@ func (h *handler) idempotent(next fiber.Handler) fiber.Handler {
 		}
 		return nil
 	}
+}
+
+// keyChecked is idempotent for a handler that keeps the key itself, in the
+// transaction that does its work (createKeyed): only the header is checked
+// and echoed here.
+func keyChecked(next fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		_, err := idempotencyKey(c)
+		return orNext(err, next, c)
+	}
+}
+
+func orNext(err error, next fiber.Handler, c *fiber.Ctx) error {
+	if err != nil {
+		return err
+	}
+	return next(c)
+}
+
+// idempotencyKey is the request's Idempotency-Key ("" for none), checked,
+// and echoed as Stripe does.
+func idempotencyKey(c *fiber.Ctx) (string, error) {
+	key := strings.TrimSpace(c.Get(headerIdempotencyKey))
+	if key == "" {
+		return "", nil
+	}
+	if len(key) > maxIdempotencyKey {
+		return "", store.Invalid(headerIdempotencyKey, "Idempotency-Key must be at most %d characters; this one has %d.", maxIdempotencyKey, len(key))
+	}
+	if !store.IsText(key) {
+		return "", errNotText(headerIdempotencyKey)
+	}
+	c.Set(headerIdempotencyKey, key)
+	return key, nil
+}
+
+// replay answers with the first answer to the key.
+func replay(c *fiber.Ctx, prior *store.Idempotency) error {
+	c.Set(headerReplayed, "true")
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Status(prior.StatusCode).SendString(prior.Response)
+}
+
+// createKeyed creates a session for a request with an Idempotency-Key in
+// one transaction with the key's claim and recorded answer, one commit
+// where idempotent takes three (store.CreateSessionIdempotent). The answer
+// is rendered inside that transaction, from the session as built: its
+// line items and fees are in, a new session has no refunds or children,
+// and its rows cannot be read back from another connection before the
+// commit. A session found by its key (made before a crash) is read as
+// any other, its rows being committed.
+func (h *handler) createKeyed(c *fiber.Ctx, m *store.Merchant, live bool, sp *store.SessionParams, exp dialect.Expand) error {
+	prior, err := h.store.CreateSessionIdempotent(c.UserContext(), m, live, sp, requestHash(c),
+		func(sess *store.Session, created bool) (int, string, error) {
+			var err error
+			if created {
+				err = c.JSON(apiDialect(c).Session(h.view(m, sess, exp)))
+			} else {
+				err = h.present(c, m, sess, exp)
+			}
+			return c.Response().StatusCode(), string(c.Response().Body()), err
+		})
+	if err != nil || prior == nil {
+		return err
+	}
+	return replay(c, prior)
 }
 
 // requestHash identifies a request for comparing it with the first one made

@@ -151,3 +151,27 @@ func TestAPIConcurrentDuplicatesCreateOneSession(t *testing.T) {
 		}
 	})
 }
+
+// A keyed create renders its answer from the session as built, inside the
+// transaction that stores it (store.CreateSessionIdempotent): it must say
+// exactly what a read of the stored session says, in every dialect.
+func TestAPIKeyedCreateAnswersAsTheStoredSession(t *testing.T) {
+	t.Parallel()
+	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
+		srv := handlertest.Start(t, dbURL)
+		api := newAPIClient(t, srv, srv.Keys.Test)
+		body := `{"currency":"eur","line_items":[{"quantity":2,"price_data":{"unit_amount":1250,"product_data":{"name":"Mug","description":"Blue"}}},` +
+			`{"quantity":1,"price_data":{"unit_amount":300,"recurring":{"interval":"month"},"product_data":{"name":"Beans"}}}],` +
+			`"metadata":{"order":"7"},"expand":["line_items"],"success_url":"https://shop.example/ok"}`
+		for _, version := range [][]string{nil, {"Stripe-Version", stripeVersion}} {
+			created := api.do("POST", "/v1/checkout/sessions", body, append([]string{"Idempotency-Key", "as-stored-" + strings.Join(version, "")}, version...)...)
+			if created.Status != 200 {
+				t.Fatalf("create %v: %d %s", version, created.Status, created.Raw)
+			}
+			read := api.do("GET", "/v1/checkout/sessions/"+created.JSON["id"].(string)+"?expand[]=line_items", "", version...)
+			if string(read.Raw) != string(created.Raw) || !strings.Contains(string(read.Raw), "Beans") {
+				t.Fatalf("%v: the create answered\n%s\nbut the session reads\n%s", version, created.Raw, read.Raw)
+			}
+		}
+	})
+}

@@ -209,6 +209,9 @@ func (h *handler) apiCreateSession(c *fiber.Ctx) error {
 		return err
 	}
 	sp.IdempotencyKey = strings.TrimSpace(c.Get(headerIdempotencyKey))
+	if sp.IdempotencyKey != "" {
+		return h.createKeyed(c, m, live, sp, exp)
+	}
 	sess, err := h.store.CreateSession(c.UserContext(), m, live, sp)
 	if err != nil {
 		return err
@@ -384,6 +387,11 @@ func (h *handler) present(c *fiber.Ctx, m *store.Merchant, sess *store.Session, 
 	return c.JSON(apiDialect(c).Session(views[0]))
 }
 
+// view is what presenters render of a session whose children are in.
+func (h *handler) view(m *store.Merchant, s *store.Session, e dialect.Expand) *dialect.View {
+	return &dialect.View{Session: s, Merchant: m, BaseURL: h.cfg.BaseURL, Expand: e, ShopperToken: h.mintHCP}
+}
+
 // views gives presenters what they render: the sessions with their line
 // items, fees and refunds (list reads leave those out), and the recovery
 // children e asks for.
@@ -393,7 +401,7 @@ func (h *handler) views(ctx context.Context, m *store.Merchant, sessions []*stor
 	}
 	out := make([]*dialect.View, len(sessions))
 	for i, s := range sessions {
-		v := &dialect.View{Session: s, Merchant: m, BaseURL: h.cfg.BaseURL, Expand: e, ShopperToken: h.mintHCP}
+		v := h.view(m, s, e)
 		if e.ChildSessions {
 			children, more, err := h.store.ListSessions(ctx, m.ID, s.Livemode, store.ListParams{Limit: 100, ParentID: s.ID})
 			if err == nil {

@@ -130,7 +130,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	app.Use("/api/", useDialect(dialect.Gateway), func(c *fiber.Ctx) error { return errNotFound })
 
 	api := app.Group("/v1", h.refuseFailingClients, h.rateLimit, h.authenticate, h.apiVersion)
-	api.Post("/checkout/sessions", h.idempotent(h.apiCreateSession))
+	api.Post("/checkout/sessions", keyChecked(h.apiCreateSession))
 	api.Get("/checkout/sessions", h.apiListSessions)
 	api.Get("/checkout/sessions/:id", h.apiGetSession)
 	api.Get("/checkout/sessions/:id/line_items", h.apiListLineItems)

@@ -41,37 +41,52 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchantID string, livemode
 	now := s.now().Unix()
 	var prior *Idempotency
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var rec Idempotency
-		err := tx.GetContext(ctx, &rec, tx.Rebind(`SELECT request_hash, status_code, response, created
-			FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?`), merchantID, livemode, key)
-		switch ErrorCode(mapErr(err)) {
-		case "":
-			expired := rec.Created <= now-int64(IdempotencyTTL/time.Second)
-			// A claim whose request never finished (its process died) would
-			// answer "in progress" for a day; past the longest a request can
-			// run, it is abandoned and may be claimed again.
-			abandoned := rec.StatusCode == 0 && rec.Created <= now-int64(IdempotencyClaimTimeout/time.Second)
-			if !expired && !abandoned {
-				prior = &rec
-				return nil
-			}
-			// Forget it and claim afresh, but only if it is still the record
-			// we read: on PostgreSQL a concurrent twin may have replaced it
-			// with its own fresh claim since, and deleting that would let
-			// both requests proceed.
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM idempotency_keys
-				WHERE merchant_id = ? AND livemode = ? AND key = ? AND created = ? AND status_code = ?`),
-				merchantID, livemode, key, rec.Created, rec.StatusCode); err != nil {
-				return err
-			}
-		case ENOTFOUND:
-		default:
+		var err error
+		if prior, err = priorAnswer(ctx, tx, merchantID, livemode, key, now); err != nil || prior != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (merchant_id, livemode, key,
 			request_hash, created) VALUES (?, ?, ?, ?, ?)`), merchantID, livemode, key, hash, now)
 		return err
 	})
+	return judgePrior(prior, hash, err)
+}
+
+// priorAnswer reads, in tx, the record of key that still holds: the first
+// request's answer or its unfinished claim; nil when the key is free. A
+// record past its 24 hours, or a claim whose request never finished, is
+// deleted on the way.
+func priorAnswer(ctx context.Context, tx *sqlx.Tx, merchantID string, livemode bool, key string, now int64) (*Idempotency, error) {
+	var rec Idempotency
+	err := mapErr(tx.GetContext(ctx, &rec, tx.Rebind(`SELECT request_hash, status_code, response, created
+		FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?`), merchantID, livemode, key))
+	switch {
+	case IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	expired := rec.Created <= now-int64(IdempotencyTTL/time.Second)
+	// A claim whose request never finished (its process died) would
+	// answer "in progress" for a day; past the longest a request can
+	// run, it is abandoned and may be claimed again.
+	abandoned := rec.StatusCode == 0 && rec.Created <= now-int64(IdempotencyClaimTimeout/time.Second)
+	if !expired && !abandoned {
+		return &rec, nil
+	}
+	// Forget it and claim afresh, but only if it is still the record
+	// we read: on PostgreSQL a concurrent twin may have replaced it
+	// with its own fresh claim since, and deleting that would let
+	// both requests proceed.
+	_, err = tx.ExecContext(ctx, tx.Rebind(`DELETE FROM idempotency_keys
+		WHERE merchant_id = ? AND livemode = ? AND key = ? AND created = ? AND status_code = ?`),
+		merchantID, livemode, key, rec.Created, rec.StatusCode)
+	return nil, err
+}
+
+// judgePrior turns what a claim found into the caller's answer: (nil, nil)
+// to proceed, the answer to replay, or the error to give instead.
+func judgePrior(prior *Idempotency, hash string, err error) (*Idempotency, error) {
 	if ErrorCode(err) == ECONFLICT {
 		// A concurrent duplicate claimed it between our read and insert.
 		return nil, ErrIdempotencyInProgress

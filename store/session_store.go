@@ -50,6 +50,26 @@ var (
 // with its line items and fees, all or nothing. A session the merchant made
 // with the same idempotency key in the last 24 hours is returned instead.
 func (s *Store) CreateSession(ctx context.Context, m *Merchant, livemode bool, p *SessionParams) (*Session, error) {
+	sess, err := s.buildSession(ctx, m, livemode, p)
+	if err != nil {
+		return nil, err
+	}
+	var existing string
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		existing, err = s.insertUnlessKeyed(ctx, tx, sess)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: create session: %w", err)
+	}
+	if existing != "" {
+		return s.Session(ctx, existing)
+	}
+	return sess, nil
+}
+
+// buildSession builds the session p describes, with its id, not yet stored.
+func (s *Store) buildSession(ctx context.Context, m *Merchant, livemode bool, p *SessionParams) (*Session, error) {
 	p, err := s.findPrices(ctx, m.ID, livemode, p)
 	if err != nil {
 		return nil, fmt.Errorf("store: create session: %w", err)
@@ -59,28 +79,34 @@ func (s *Store) CreateSession(ctx context.Context, m *Merchant, livemode bool, p
 		return nil, err
 	}
 	sess.ID = newID("cs_" + modePrefix(livemode))
-	var existing string
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if sess.IdempotencyKey != "" {
-			// The API records each key's answer after this returns; a
-			// process that died in between left the session but no answer.
-			// The retry that reclaims the key gets that session back.
-			err := tx.GetContext(ctx, &existing, tx.Rebind(`SELECT id FROM checkout_sessions
-				WHERE merchant_id = ? AND livemode = ? AND idempotency_key = ? AND created > ?
-				ORDER BY seq DESC LIMIT 1`), m.ID, livemode, sess.IdempotencyKey, sess.Created-int64(IdempotencyTTL/time.Second))
-			if ErrorCode(mapErr(err)) != ENOTFOUND {
-				return err
-			}
-		}
-		return s.insertSession(ctx, tx, sess)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: create session: %w", err)
-	}
-	if existing != "" {
-		return s.Session(ctx, existing)
-	}
 	return sess, nil
+}
+
+// sessionByIdempotencyKeySQL finds the session a merchant made with a key
+// in the last 24 hours. It repeats the partial index's condition
+// (idempotency_key <> ”): SQLite uses a partial index only for a query
+// whose WHERE holds that term itself, which a bound key cannot prove; the
+// index makes the lookup one probe instead of a scan of every session the
+// merchant has (TestIdempotencyKeyLookupUsesTheIndex).
+const sessionByIdempotencyKeySQL = `SELECT id FROM checkout_sessions
+	WHERE merchant_id = ? AND livemode = ? AND idempotency_key = ? AND idempotency_key <> '' AND created > ?
+	ORDER BY seq DESC LIMIT 1`
+
+// insertUnlessKeyed stores sess in tx, unless the merchant already made a
+// session with its idempotency key in the last 24 hours: then it returns
+// that session's id and stores nothing. The API records each key's answer
+// with the session, or (for other callers) after this returns; a process
+// that died in between left the session but no answer, and the retry that
+// reclaims the key gets that session back.
+func (s *Store) insertUnlessKeyed(ctx context.Context, tx *sqlx.Tx, sess *Session) (existing string, err error) {
+	if sess.IdempotencyKey != "" {
+		err := tx.GetContext(ctx, &existing, tx.Rebind(sessionByIdempotencyKeySQL), sess.MerchantID, sess.Livemode,
+			sess.IdempotencyKey, sess.Created-int64(IdempotencyTTL/time.Second))
+		if ErrorCode(mapErr(err)) != ENOTFOUND {
+			return existing, err
+		}
+	}
+	return "", s.insertSession(ctx, tx, sess)
 }
 
 // findPrices returns p with the stored prices its line items name looked

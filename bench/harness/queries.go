@@ -1,0 +1,103 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// queryRepeats is how many times a read is repeated to count its queries.
+const queryRepeats = 50
+
+// roundTrips is the database round trips of a repeated read, per request.
+type roundTrips struct {
+	statements float64 // queries and execs
+	all        float64 // with begins and commits
+}
+
+func httpGet(addr, path, header string) (int, []byte, error) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://" + addr + path)
+	if name, value, ok := strings.Cut(header, ": "); ok {
+		req.Header.Set(name, value)
+	}
+	if err := fasthttp.DoTimeout(req, resp, 30*time.Second); err != nil {
+		return 0, nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return resp.StatusCode(), bytes.Clone(resp.Body()), nil
+}
+
+// dbOps reads paypage's count of database round trips by kind from its
+// metrics (paypage_db_query_duration_seconds, fed by store/instrument.go).
+func dbOps(metricsAddr string) (map[string]float64, error) {
+	status, body, err := httpGet(metricsAddr, "/metrics", "")
+	if err != nil {
+		return nil, err
+	}
+	if status != 200 {
+		return nil, fmt.Errorf("GET /metrics: status %d", status)
+	}
+	ops := map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), `paypage_db_query_duration_seconds_count{op="`)
+		if !ok {
+			continue
+		}
+		op, value, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return nil, fmt.Errorf("metrics line %q: %w", sc.Text(), err)
+		}
+		ops[op] = v
+	}
+	if len(ops) == 0 {
+		return nil, fmt.Errorf("no paypage_db_query_duration_seconds_count in /metrics")
+	}
+	return ops, sc.Err()
+}
+
+// queriesPerRequest repeats GET path (after one unmeasured request, which
+// may fill caches) and returns the round trips it cost each time.
+func queriesPerRequest(metricsAddr, addr, path string) (roundTrips, error) {
+	if _, _, err := httpGet(addr, path, ""); err != nil {
+		return roundTrips{}, err
+	}
+	before, err := dbOps(metricsAddr)
+	if err != nil {
+		return roundTrips{}, err
+	}
+	for range queryRepeats {
+		status, _, err := httpGet(addr, path, "")
+		if err != nil {
+			return roundTrips{}, err
+		}
+		if status != 200 {
+			return roundTrips{}, fmt.Errorf("GET %s: status %d", path, status)
+		}
+	}
+	after, err := dbOps(metricsAddr)
+	if err != nil {
+		return roundTrips{}, err
+	}
+	var rt roundTrips
+	for op, v := range after {
+		d := (v - before[op]) / queryRepeats
+		rt.all += d
+		if op == "query" || op == "exec" {
+			rt.statements += d
+		}
+	}
+	return rt, nil
+}
