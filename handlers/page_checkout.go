@@ -42,14 +42,9 @@ func (h *handler) pageSession(c *fiber.Ctx) (*store.Session, *store.Merchant, er
 		pageLocale(c, "", "")
 		return nil, nil, err
 	}
-	sess, err := h.store.Session(c.UserContext(), id)
+	sess, m, err := h.store.SessionPage(c.UserContext(), id)
 	if err != nil {
 		pageLocale(c, "", "")
-		return nil, nil, err
-	}
-	m, err := h.store.Merchant(c.UserContext(), sess.MerchantID)
-	if err != nil {
-		pageLocale(c, sess.Locale, "")
 		return nil, nil, err
 	}
 	pageLocale(c, sess.Locale, m.DefaultLocale)

@@ -143,7 +143,7 @@ func (s *Store) insertSession(ctx context.Context, tx *sqlx.Tx, sess *Session) e
 // Session returns a session by id with its line items, fees and refunds, as
 // the shopper's pages see it: any merchant, with the clock applied.
 func (s *Store) Session(ctx context.Context, id string) (*Session, error) {
-	sess, err := s.getSession(ctx, s.db, id)
+	sess, err := s.getSession(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: get session %s: %w", id, err)
 	}
@@ -153,7 +153,7 @@ func (s *Store) Session(ctx context.Context, id string) (*Session, error) {
 // MerchantSession returns a session only when it belongs to merchant and mode;
 // otherwise ENOTFOUND, exactly as for an id that does not exist.
 func (s *Store) MerchantSession(ctx context.Context, merchantID string, livemode bool, id string) (*Session, error) {
-	sess, err := s.getSession(ctx, s.db, id)
+	sess, err := s.getSession(ctx, id)
 	if err == nil && (sess.MerchantID != merchantID || sess.Livemode != livemode) {
 		err = &Error{Code: ENOTFOUND, Message: "not found"}
 	}
@@ -167,19 +167,9 @@ func (s *Store) MerchantSession(ctx context.Context, merchantID string, livemode
 // a session's (bytes that are not text included).
 var errNoSession = &Error{Code: ENOTFOUND, Message: "not found"}
 
-func (s *Store) getSession(ctx context.Context, h Handler, id string) (*Session, error) {
-	if !IsSessionID(id) {
-		return nil, errNoSession
-	}
-	var sess Session
-	if err := h.GetContext(ctx, &sess, h.Rebind(`SELECT `+sessionColumns+` FROM checkout_sessions WHERE id = ?`), id); err != nil {
-		return nil, mapErr(err)
-	}
-	if err := loadChildren(ctx, h, []*Session{&sess}); err != nil {
-		return nil, err
-	}
-	sess.Effective(s.now().Unix())
-	return &sess, nil
+func (s *Store) getSession(ctx context.Context, id string) (*Session, error) {
+	sess, _, err := s.readSession(ctx, id, false)
+	return sess, err
 }
 
 // ListParams selects a page of a merchant's sessions, newest first.

@@ -58,6 +58,7 @@ type Store struct {
 	OnTransition func(action Action, source string)
 
 	timer *queryTimer // times every database round trip (ObserveQueries)
+	stmts *stmtCache  // statements prepared on the pool (session_read.go)
 }
 
 // Open connects to the database named by rawURL: "postgres://…" or
@@ -84,7 +85,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 	}
-	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now, timer: timer}
+	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now, timer: timer, stmts: &stmtCache{}}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
