@@ -51,7 +51,7 @@ func (h *handler) liveStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	st, err := h.store.SessionState(c.UserContext(), id)
+	st, err := h.hub.Cache().SessionState(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (h *handler) liveEvents(c *fiber.Ctx) error {
 		subscribed()
 		h.streams.release(ip)
 	}
-	cur, err := h.store.SessionState(c.UserContext(), id)
+	cur, err := h.hub.Cache().SessionState(c.UserContext(), id)
 	if err != nil {
 		unsubscribe()
 		return err
@@ -209,7 +209,7 @@ func (s *liveStream) run(w *bufio.Writer) {
 func (s *liveStream) read() (liveState, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
 	defer cancel()
-	return s.h.store.SessionState(ctx, s.id)
+	return s.h.hub.Cache().SessionState(ctx, s.id)
 }
 
 // news reports whether cur is something the client has not seen.

@@ -34,7 +34,7 @@ func (h *handler) errorPageLocale(c *fiber.Ctx) {
 		pageLocale(c, "", "")
 		return
 	}
-	sess, mer, err := h.store.SessionPage(c.UserContext(), m[1])
+	sess, mer, err := h.hub.Cache().SessionPage(c.UserContext(), m[1])
 	if err != nil {
 		pageLocale(c, "", "")
 		return

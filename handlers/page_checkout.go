@@ -42,7 +42,7 @@ func (h *handler) pageSession(c *fiber.Ctx) (*store.Session, *store.Merchant, er
 		pageLocale(c, "", "")
 		return nil, nil, err
 	}
-	sess, m, err := h.store.SessionPage(c.UserContext(), id)
+	sess, m, err := h.hub.Cache().SessionPage(c.UserContext(), id)
 	if err != nil {
 		pageLocale(c, "", "")
 		return nil, nil, err

@@ -95,11 +95,13 @@ func (s *Store) SessionPage(ctx context.Context, id string) (*Session, *Merchant
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: get session %s: %w", id, err)
 	}
+	sess.Effective(s.now().Unix())
 	return sess, m, nil
 }
 
 // readSession reads session id (and its merchant's page columns when
-// withMerchant) and its children, in at most two prepared statements.
+// withMerchant) and its children, in at most two prepared statements, as
+// stored: the clock is not applied.
 func (s *Store) readSession(ctx context.Context, id string, withMerchant bool) (*Session, *Merchant, error) {
 	if !IsSessionID(id) {
 		return nil, nil, errNoSession
@@ -122,7 +124,6 @@ func (s *Store) readSession(ctx context.Context, id string, withMerchant bool) (
 			return nil, nil, err
 		}
 	}
-	sess.Effective(s.now().Unix())
 	if !withMerchant {
 		return sess, nil, nil
 	}

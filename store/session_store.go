@@ -169,7 +169,11 @@ var errNoSession = &Error{Code: ENOTFOUND, Message: "not found"}
 
 func (s *Store) getSession(ctx context.Context, id string) (*Session, error) {
 	sess, _, err := s.readSession(ctx, id, false)
-	return sess, err
+	if err != nil {
+		return nil, err
+	}
+	sess.Effective(s.now().Unix())
+	return sess, nil
 }
 
 // ListParams selects a page of a merchant's sessions, newest first.
@@ -438,19 +442,37 @@ type State struct {
 // SessionState reads only a session's state, in one query, with the clock
 // applied: live streams and /status polling read it on every change.
 func (s *Store) SessionState(ctx context.Context, id string) (State, error) {
+	st, err := s.rawSessionState(ctx, id)
+	if err != nil {
+		return State{}, err
+	}
+	return s.clockState(st), nil
+}
+
+const sessionStateSQL = `SELECT id, status, payment_status, version, expires_at FROM checkout_sessions WHERE id = ?`
+
+// rawSessionState is SessionState as stored, before the clock.
+func (s *Store) rawSessionState(ctx context.Context, id string) (State, error) {
 	if !IsSessionID(id) {
 		return State{}, fmt.Errorf("store: get state of %s: %w", id, errNoSession)
 	}
-	var st State
-	err := s.db.GetContext(ctx, &st, s.db.Rebind(`SELECT id, status, payment_status, version, expires_at
-		FROM checkout_sessions WHERE id = ?`), id)
+	stmt, err := s.prepared(ctx, sessionStateSQL)
 	if err != nil {
 		return State{}, fmt.Errorf("store: get state of %s: %w", id, mapErr(err))
 	}
+	var st State
+	if err := stmt.GetContext(ctx, &st, id); err != nil {
+		return State{}, fmt.Errorf("store: get state of %s: %w", id, mapErr(err))
+	}
+	return st, nil
+}
+
+// clockState is st with the clock applied: open past its expiry is expired.
+func (s *Store) clockState(st State) State {
 	if st.Status == StatusOpen && s.now().Unix() >= st.ExpiresAt {
 		st.Status = StatusExpired
 	}
-	return st, nil
+	return st
 }
 
 // SessionOwner says, in one query, whose a session is and in which mode:

@@ -53,6 +53,9 @@ type Store struct {
 	// OnChange, when set, is called after every committed session change with
 	// the session id (the in-process half of live updates).
 	OnChange func(sessionID string)
+	// onMerchantChange, set by the hub, is called after a committed change
+	// of what a merchant's pages show.
+	onMerchantChange func(merchantID string)
 	// OnTransition, when set, is called after every committed transition
 	// with its action and source (for metrics).
 	OnTransition func(action Action, source string)
