@@ -56,7 +56,7 @@ func (s *Store) createAndRecord(ctx context.Context, tx *sqlx.Tx, sess *Session,
 		return err
 	}
 	if existing != "" {
-		if sess, err = s.getSession(ctx, tx, existing); err != nil {
+		if sess, err = s.getSessionIn(ctx, tx, existing); err != nil {
 			return err
 		}
 	}
