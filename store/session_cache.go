@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"strings"
@@ -35,6 +36,7 @@ type SessionCache struct {
 
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
+	flights map[string]*flight // reads under way, by kind and id
 	epochs  [cacheStripes]atomic.Uint64
 
 	hits, misses atomic.Int64
@@ -55,7 +57,8 @@ type cacheEntry struct {
 }
 
 func newSessionCache(s *Store, sync func(context.Context) error) *SessionCache {
-	return &SessionCache{store: s, sync: sync, seed: maphash.MakeSeed(), entries: map[string]*cacheEntry{}}
+	return &SessionCache{store: s, sync: sync, seed: maphash.MakeSeed(), entries: map[string]*cacheEntry{},
+		flights: map[string]*flight{}}
 }
 
 func (c *SessionCache) stripe(id string) *atomic.Uint64 {
@@ -71,12 +74,17 @@ func (c *SessionCache) SessionPage(ctx context.Context, id string) (*Session, *M
 		sess.Effective(c.store.now().Unix())
 		return &sess, e.m, nil
 	}
-	epoch := c.stripe(id).Load()
-	sess, m, err := c.store.readSession(ctx, nil, id, true)
+	e, err := c.read(ctx, "p", id, func(ctx context.Context) (*cacheEntry, error) {
+		sess, m, err := c.store.readSession(ctx, nil, id, true)
+		if err != nil {
+			return nil, fmt.Errorf("store: get session %s: %w", id, err)
+		}
+		return &cacheEntry{sess: sess, m: m, st: stateOf(sess)}, nil
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: get session %s: %w", id, err)
+		return nil, nil, err
 	}
-	c.put(id, epoch, &cacheEntry{sess: sess, m: m, st: stateOf(sess)})
+	sess, m := e.sess, e.m
 	out := *sess
 	out.Effective(c.store.now().Unix())
 	return &out, m, nil
@@ -87,13 +95,67 @@ func (c *SessionCache) SessionState(ctx context.Context, id string) (State, erro
 	if e := c.lookup(ctx, id); e != nil {
 		return c.store.clockState(e.st), nil
 	}
-	epoch := c.stripe(id).Load()
-	st, err := c.store.rawSessionState(ctx, id)
+	e, err := c.read(ctx, "s", id, func(ctx context.Context) (*cacheEntry, error) {
+		st, err := c.store.rawSessionState(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return &cacheEntry{st: st}, nil
+	})
 	if err != nil {
 		return State{}, err
 	}
-	c.put(id, epoch, &cacheEntry{st: st})
-	return c.store.clockState(st), nil
+	return c.store.clockState(e.st), nil
+}
+
+// flight is a read of the database under way, which requests for the same
+// session may share.
+type flight struct {
+	epoch uint64 // of the session's stripe when the read started
+	done  chan struct{}
+	e     *cacheEntry
+	err   error
+}
+
+// read reads session id from the database with load and caches it, or
+// shares the result of a read under way (many streams of one session wake
+// at once on a change). A read is shared only when no change of the
+// session was signalled since it started, and on PostgreSQL only after a
+// sync that started after this request: then nothing that committed
+// before this request began can be missing from it.
+func (c *SessionCache) read(ctx context.Context, kind, id string, load func(context.Context) (*cacheEntry, error)) (*cacheEntry, error) {
+	key := kind + id
+	c.mu.Lock()
+	f := c.flights[key]
+	c.mu.Unlock()
+	if f != nil && (c.sync == nil || c.sync(ctx) == nil) && c.stripe(id).Load() == f.epoch {
+		select {
+		case <-f.done:
+			if f.err == nil || !errors.Is(f.err, context.Canceled) && !errors.Is(f.err, context.DeadlineExceeded) {
+				return f.e, f.err
+			}
+			// The leader's request ended: read for this one.
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	epoch := c.stripe(id).Load()
+	f = &flight{epoch: epoch, done: make(chan struct{})}
+	c.mu.Lock()
+	c.flights[strings.Clone(key)] = f
+	c.mu.Unlock()
+
+	f.e, f.err = load(ctx)
+	c.mu.Lock()
+	if c.flights[key] == f {
+		delete(c.flights, key)
+	}
+	c.mu.Unlock()
+	close(f.done)
+	if f.err == nil {
+		c.put(id, epoch, f.e)
+	}
+	return f.e, f.err
 }
 
 // lookup returns the entry of id when it may be used now, else nil.

@@ -1,6 +1,9 @@
 package store_test
 
 import (
+	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,4 +239,61 @@ func TestSessionCacheIsBypassedWhileTheListenerIsDown(t *testing.T) {
 	if got, _ := readPage(t, cache, sess.ID); got.Version != after.Version {
 		t.Fatalf("after the return B read version %d, want %d", got.Version, after.Version)
 	}
+}
+
+// Requests that share a read under way (many streams of a session wake at
+// once) never get an older state than was committed before they began,
+// however the reads of others interleave.
+func TestSessionCacheSharedReadsAreNeverStale(t *testing.T) {
+	t.Parallel()
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		// a changes the session; hub is the instance that reads it (on
+		// SQLite, the same one).
+		var a *store.Store
+		var hub *store.Hub
+		if strings.HasPrefix(url, "postgres") {
+			a, _ = instance(t, url)
+			_, hub = instance(t, url)
+		} else {
+			a, _ = newStore(t, url)
+			hub = store.NewHub(a, nil)
+			defer hub.Close()
+		}
+		cache := hub.Cache()
+		m, _ := newMerchant(t, a, nil)
+		sess := createSession(t, a, m, false, validParams())
+		transition(t, a, sess.ID, store.Transition{Action: store.ActionSucceed})
+
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 6 { // others, reading all the time
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					cache.SessionState(context.Background(), sess.ID)
+					cache.SessionPage(context.Background(), sess.ID)
+				}
+			}()
+		}
+		defer func() { close(stop); wg.Wait() }()
+		for i := range 40 {
+			after := transition(t, a, sess.ID, store.Transition{Action: store.ActionRefund,
+				Refund: &store.RefundParams{Amount: 10, Status: store.RefundPending}})
+			st, err := cache.SessionState(t.Context(), sess.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := readPage(t, cache, sess.ID)
+			if st.Version != after.Version || got.Version != after.Version {
+				t.Fatalf("round %d: read state version %d and page version %d right after the change to %d",
+					i, st.Version, got.Version, after.Version)
+			}
+		}
+	})
 }

@@ -67,23 +67,9 @@ func serve(watchers, sessions, rounds int) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
+	ids, err := seed(ctx, st, sessions)
+	if err != nil {
 		return err
-	}
-	m := &store.Merchant{Name: "Shop"}
-	if _, err := st.CreateMerchant(ctx, m); err != nil {
-		return err
-	}
-	ids := make([]string, sessions)
-	unit := int64(1250)
-	for i := range ids {
-		sess, err := st.CreateSession(ctx, m, false, &store.SessionParams{Currency: "eur",
-			LineItems: []store.LineItemParams{{Quantity: 1, PriceData: &store.PriceData{UnitAmount: &unit,
-				ProductData: &store.ProductData{Name: "Mug"}}}}, CancelURL: "https://shop.example/cart"})
-		if err != nil {
-			return err
-		}
-		ids[i] = sess.ID
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	hub := store.NewHub(st, quiet)
@@ -96,8 +82,37 @@ func serve(watchers, sessions, rounds int) error {
 	}
 	go app.Listener(ln)
 	defer app.ShutdownWithTimeout(5 * time.Second)
-	base := ln.Addr().String()
+	return measure(st, ln.Addr().String(), ids, watchers, rounds)
+}
 
+// seed migrates the database and creates a merchant and n open sessions.
+func seed(ctx context.Context, st *store.Store, n int) ([]string, error) {
+	if err := st.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	m := &store.Merchant{Name: "Shop"}
+	if _, err := st.CreateMerchant(ctx, m); err != nil {
+		return nil, err
+	}
+	ids := make([]string, n)
+	unit := int64(1250)
+	for i := range ids {
+		sess, err := st.CreateSession(ctx, m, false, &store.SessionParams{Currency: "eur",
+			LineItems: []store.LineItemParams{{Quantity: 1, PriceData: &store.PriceData{UnitAmount: &unit,
+				ProductData: &store.ProductData{Name: "Mug"}}}}, CancelURL: "https://shop.example/cart"})
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = sess.ID
+	}
+	return ids, nil
+}
+
+// measure runs the watchers against the server at base and prints what
+// they cost and how fast changes reach them.
+func measure(st *store.Store, base string, ids []string, watchers, rounds int) error {
+	ctx := context.Background()
+	sessions := len(ids)
 	before, goBefore := settledRSS(), runtime.NumGoroutine()
 	self, err := os.Executable()
 	if err != nil {
