@@ -174,8 +174,12 @@
     try {
       history.replaceState(null, "");
     } catch (e) { /* ignore */ }
+    // The banner's title and sentences, one after the other: its elements'
+    // text run together ("Payment receivedYour payment…") otherwise.
     var banner = document.querySelector("main [role=status]");
-    announce(banner ? banner.textContent : document.title);
+    announce(banner ? Array.prototype.map.call(banner.children, function (c) {
+      return c.textContent.trim();
+    }).join(" ") : document.title);
   }
   post();
   if (FINAL[state.status]) {
