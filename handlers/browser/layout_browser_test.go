@@ -245,6 +245,22 @@ func TestBrowserSmallThings(t *testing.T) {
 		}
 	})
 
+	t.Run("merchant name with a full stop", func(t *testing.T) {
+		t.Parallel()
+		off := false
+		for _, lang := range []string{"cs", "sl"} { // sentences that end with the merchant
+			sess := handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: lang, RecoveryEnabled: &off,
+				Appearance: &store.Appearance{DisplayName: "Sunny Side Surf Co."}})
+			handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionExpire, Source: "api"})
+			ctx := b.Tab(t, 360)
+			bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
+			text := bt.Eval[string](t, ctx, `document.querySelector("main").innerText`)
+			if !strings.Contains(text, "Sunny Side Surf Co.") || strings.Contains(text, "Co..") || strings.Contains(text, "Co.\u2069.") {
+				t.Errorf("%s: the merchant's full stop is lost or doubled:\n%s", lang, text)
+			}
+		}
+	})
+
 	t.Run("logo on the dark theme", func(t *testing.T) {
 		t.Parallel()
 		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{Appearance: &store.Appearance{
