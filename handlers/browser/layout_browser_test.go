@@ -148,6 +148,7 @@ const textSpacing = `(function () {
 // in; the first heading is the page's <h1>; a plain open checkout has no
 // status banner; with WCAG 1.4.12 text spacing nothing overflows sideways.
 func TestBrowserPhoneLayout(t *testing.T) {
+	t.Parallel()
 	b := bt.Shared(t)
 	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	for _, pc := range handlertest.SeedPages(t, srv) {
