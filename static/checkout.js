@@ -92,7 +92,11 @@
     } catch (e) { /* ignore */ }
     var announcer = document.querySelector("[data-live-announcer]");
     var banner = document.querySelector("main [role=status]");
-    var text = banner ? banner.textContent : document.title;
+    // The banner's title and sentences, one after the other: its elements'
+    // text runs together ("Payment receivedYour payment…") otherwise.
+    var text = banner ? Array.prototype.map.call(banner.children, function (c) {
+      return c.textContent.trim();
+    }).join(" ") : document.title;
     if (announcer && text) {
       announcer.textContent = "";
       setTimeout(function () { announcer.textContent = text.replace(/\s+/g, " ").trim(); }, 150);

@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"encoding/json"
+	"strings"
 )
 
 // Which element of a page is its <h1>.
@@ -21,6 +22,13 @@ func (v CheckoutView) headline() string {
 		return headSummary
 	}
 	return headBanner
+}
+
+// bannerIsNews reports whether the status banner tells the shopper
+// something the page does not already say: not "Awaiting payment" on a
+// checkout just opened, unless it replaces an expired one.
+func (v CheckoutView) bannerIsNews() bool {
+	return v.State() != StateOpen || (v.Recovered && v.Payable())
 }
 
 // bannerKey is the catalog prefix of the banner's title and body.
@@ -115,4 +123,15 @@ func (v CheckoutView) liveLabel(ctx context.Context) string {
 		return t(ctx, "checkout.pay_button", map[string]any{"Amount": amount})
 	}
 	return t(ctx, "checkout.pay_with", map[string]any{"Amount": amount, "Provider": iso(ctx, v.Provider)})
+}
+
+// idPrefix is a session id's "cs_test_" or "cs_live_", after which the id
+// may break onto a new line: the random part after it never does.
+func idPrefix(id string) string {
+	if i := strings.Index(id, "_"); i >= 0 {
+		if j := strings.Index(id[i+1:], "_"); j >= 0 {
+			return id[:i+1+j+1]
+		}
+	}
+	return ""
 }

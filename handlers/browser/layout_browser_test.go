@@ -133,3 +133,164 @@ func TestBrowserStayOnThisPage(t *testing.T) {
 		})
 	}
 }
+
+// textSpacing is WCAG 1.4.12's text spacing, as the bookmarklets testers use
+// apply it.
+const textSpacing = `(function () {
+  var s = document.createElement("style");
+  s.textContent = "* { line-height: 1.5 !important; letter-spacing: 0.12em !important; word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }";
+  document.head.appendChild(s);
+  return document.documentElement.scrollWidth - document.documentElement.clientWidth;
+})()`
+
+// TestBrowserPhoneLayout opens every page at 360 px: merchant, total and the
+// way to pay lie inside the first 800 px of every state the shopper can pay
+// in; the first heading is the page's <h1>; a plain open checkout has no
+// status banner; with WCAG 1.4.12 text spacing nothing overflows sideways.
+func TestBrowserPhoneLayout(t *testing.T) {
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	for _, pc := range handlertest.SeedPages(t, srv) {
+		t.Run(pc.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := b.Tab(t, 360)
+			bt.Open(t, ctx, srv.URL+pc.Path)
+			if first := bt.Eval[string](t, ctx, `document.querySelector("main").querySelector("h1, h2, h3").tagName`); first != "H1" {
+				t.Errorf("the first heading is an <%s>, not the page's <h1>", first)
+			}
+			state := bt.Eval[string](t, ctx, `document.querySelector("main").dataset.state || ""`)
+			if pc.Status == "open" {
+				bottoms := bt.Eval[map[string]float64](t, ctx, `(function (q) {
+					var bottom = function (el) { return el.getBoundingClientRect().bottom + scrollY; };
+					return {
+						merchant: bottom(q(".masthead .merchant-name")),
+						total: bottom(q('[data-testid="lead-total"]')),
+						// Live mode waiting for the provider has no button: its
+						// words on that, under the pay column's heading, then.
+						pay: bottom(q('[data-testid="pay"]') || q(".pay h2 + *"))
+					};
+				})(document.querySelector.bind(document))`)
+				t.Logf("bottom edges at 360 px: %v", bottoms)
+				for what, bottom := range bottoms {
+					if bottom > 800 {
+						t.Errorf("%s ends %.0f px down, below the fold", what, bottom)
+					}
+				}
+			}
+			if n := bt.Eval[int](t, ctx, `document.querySelectorAll('[data-testid="status"]').length`); state == "open" && pc.Name != "recovered-child" && n != 0 {
+				t.Errorf("a plain open checkout shows a status banner")
+			}
+			if overflow := bt.Eval[int](t, ctx, textSpacing); overflow > 0 {
+				t.Errorf("with WCAG 1.4.12 text spacing the page is %d px wider than the viewport", overflow)
+			}
+		})
+	}
+}
+
+// TestBrowserOrderSummaryFolds folds the order summary away and back, with
+// and without JavaScript: the items go and come back, the total above the
+// way to pay stays.
+func TestBrowserOrderSummaryFolds(t *testing.T) {
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	for _, script := range []bool{true, false} {
+		t.Run(fmt.Sprintf("javascript=%v", script), func(t *testing.T) {
+			t.Parallel()
+			sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
+			ctx := b.Tab(t, 360)
+			if !script {
+				if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
+			bt.WaitFor(t, ctx, `[data-testid="line-item"]`, 5*time.Second)
+			shown := `[document.querySelector('[data-testid="line-item"]').checkVisibility(),
+				document.querySelector('[data-testid="lead-total"]').checkVisibility()]`
+			if got := bt.Eval[[]bool](t, ctx, shown); !got[0] || !got[1] {
+				t.Fatalf("before folding: items, total shown %v", got)
+			}
+			bt.Click(t, ctx, ".summary summary")
+			if got := bt.Eval[[]bool](t, ctx, shown); got[0] || !got[1] {
+				t.Errorf("folded: items, total shown %v, want [false true]", got)
+			}
+			bt.Click(t, ctx, ".summary summary")
+			if got := bt.Eval[[]bool](t, ctx, shown); !got[0] || !got[1] {
+				t.Errorf("unfolded again: items, total shown %v", got)
+			}
+		})
+	}
+}
+
+// TestBrowserSmallThings checks the smaller points of issue 15 as a shopper
+// sees them: the session reference does not break inside its random part
+// at 360 px; a logo sits on a light chip in the dark theme; the 404 page
+// follows a dark preference.
+func TestBrowserSmallThings(t *testing.T) {
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+
+	t.Run("reference", func(t *testing.T) {
+		t.Parallel()
+		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
+		handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionSucceed, Source: "payment_event"})
+		ctx := b.Tab(t, 360)
+		bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
+		// Each text node of the reference (the prefix, then the random part)
+		// lies on one line.
+		lines := bt.Eval[[]int](t, ctx, `Array.from(document.querySelector(".reference").childNodes).filter(function (n) {
+			return n.nodeType === 3;
+		}).map(function (n) {
+			var r = document.createRange();
+			r.selectNodeContents(n);
+			return new Set(Array.from(r.getClientRects()).map(function (b) { return Math.round(b.top); })).size;
+		})`)
+		if len(lines) != 2 || lines[0] != 1 || lines[1] != 1 {
+			t.Errorf("lines per part of the reference: %v, want [1 1]", lines)
+		}
+	})
+
+	t.Run("merchant name with a full stop", func(t *testing.T) {
+		t.Parallel()
+		off := false
+		for _, lang := range []string{"cs", "sl"} { // sentences that end with the merchant
+			sess := handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: lang, RecoveryEnabled: &off,
+				Appearance: &store.Appearance{DisplayName: "Sunny Side Surf Co."}})
+			handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionExpire, Source: "api"})
+			ctx := b.Tab(t, 360)
+			bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
+			text := bt.Eval[string](t, ctx, `document.querySelector("main").innerText`)
+			if !strings.Contains(text, "Sunny Side Surf Co.") || strings.Contains(text, "Co..") || strings.Contains(text, "Co.\u2069.") {
+				t.Errorf("%s: the merchant's full stop is lost or doubled:\n%s", lang, text)
+			}
+		}
+	})
+
+	t.Run("logo on the dark theme", func(t *testing.T) {
+		t.Parallel()
+		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{Appearance: &store.Appearance{
+			Theme: "dark", LogoURL: "https://logo.example/dark.svg"}})
+		ctx := b.Tab(t, 360)
+		bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
+		if bg := bt.Eval[string](t, ctx, `getComputedStyle(document.querySelector(".logo")).backgroundColor`); bg != "rgb(255, 255, 255)" {
+			t.Errorf("logo chip %s on the dark theme, want white", bg)
+		}
+	})
+
+	t.Run("404 in the dark", func(t *testing.T) {
+		t.Parallel()
+		ctx := b.Tab(t, 360)
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+			t.Fatal(err)
+		}
+		bt.Open(t, ctx, srv.URL+"/pay/cs_test_doesnotexist")
+		if bg := bt.Eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(15, 17, 20)" {
+			t.Errorf("404 under a dark preference: body background %s, want the dark background", bg)
+		}
+		b.CheckAccessible(t, ctx)
+	})
+}

@@ -243,6 +243,9 @@ func TestLiveBrowserPagesFollowTheSession(t *testing.T) {
 			`document.querySelector("[data-live-announcer]").textContent.length > 0`))
 		if err != nil {
 			t.Error("the new status was not announced to screen readers")
+		} else if said, title := bt.Eval[string](t, ctx, `document.querySelector("[data-live-announcer]").textContent`),
+			bt.Eval[string](t, ctx, `document.querySelector("main [role=status] .banner-title").textContent.trim()`); !strings.HasPrefix(said, title+" ") {
+			t.Errorf("the announcement %q does not set the title %q apart from what follows", said, title)
 		}
 		bt.CheckClean(t, ctx)
 	})

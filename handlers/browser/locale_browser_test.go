@@ -96,6 +96,9 @@ func TestBrowserLocaleArabicAndJapanese(t *testing.T) {
 	} {
 		fonts := scriptFonts(t, tc.lang)
 		sess := localeSession(t, srv, tc.lang)
+		// A declined payment, so that the page has a status banner (a
+		// checkout just opened has none).
+		handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionFail, Source: "api", FailureReason: "card_declined"})
 		for _, w := range widths {
 			t.Run(fmt.Sprintf("%s/%d", tc.lang, w), func(t *testing.T) {
 				t.Parallel()
@@ -132,7 +135,7 @@ func TestBrowserLocaleArabicAndJapanese(t *testing.T) {
 					var r = function (s) { return document.querySelector(s).getBoundingClientRect(); };
 					var item = r(".item-name"), amount = r(".item-amount");
 					var banner = getComputedStyle(document.querySelector(".banner"));
-					var summary = r(".summary"), pay = r(".pay");
+					var summary = r(".lead"), pay = r(".pay"); // the summary column's top
 					return [amount.left < item.left,
 						parseFloat(banner.borderRightWidth) > parseFloat(banner.borderLeftWidth),
 						summary.top === pay.top && summary.left > pay.left];
