@@ -24,6 +24,9 @@ type Request struct {
 	// Zone is the time zone times are shown in until the browser's own
 	// takes over (static/checkout.js); nil: UTC. See locales.Zone.
 	Zone *time.Location
+	// Secure reports that the shopper's connection to paypage is https (as
+	// seen through trusted proxies): only then do pages say it is encrypted.
+	Secure bool
 }
 
 type requestKey struct{}
@@ -73,6 +76,8 @@ func n(ctx context.Context, id string, count int, data ...map[string]any) string
 func money(ctx context.Context, minor int64, currency string) string {
 	return printer(ctx).Money(minor, currency)
 }
+
+func secure(ctx context.Context) bool { return request(ctx).Secure }
 
 // zone is the shopper's time zone as the server can tell it.
 func zone(ctx context.Context) *time.Location {

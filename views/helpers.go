@@ -63,6 +63,10 @@ func (v CheckoutView) chrome(ctx context.Context) chrome {
 		Support:  v.Support,
 		Refresh:  v.Refresh(),
 		Scripts:  pageScripts(v.Status),
+		Legal:    Legal{Terms: v.TermsURL, Privacy: v.PrivacyURL},
+	}
+	if v.Livemode {
+		c.Provider = v.Provider
 	}
 	if u := v.RedirectURL(); u != "" {
 		c.Refresh, c.RedirectURL = RedirectSeconds, u
