@@ -11,7 +11,8 @@ import (
 
 // A merchant's own settings, in the shape of Stripe's Account object: its
 // branding under settings[branding] (Stripe keeps checkout branding in
-// account settings) and its support contacts under business_profile. The
+// account settings) and its support contacts (and, paypage's own, its terms
+// and privacy links) under business_profile. The
 // rest of a merchant — embed origins, redirect hosts, keys — is the
 // operator's (paypage merchant update), since a leaked key must not be
 // enough to send shoppers elsewhere.
@@ -29,6 +30,10 @@ type businessProfile struct {
 	Name         string  `json:"name"`
 	SupportEmail *string `json:"support_email"` // null when unset, as Stripe's
 	SupportURL   *string `json:"support_url"`
+	// paypage's own: the merchant's terms and privacy policy, linked from
+	// its pages.
+	TermsURL   *string `json:"terms_url"`
+	PrivacyURL *string `json:"privacy_url"`
 }
 
 type accountSettings struct {
@@ -43,8 +48,9 @@ func newAccountObject(m *store.Merchant) accountObject {
 		return &s
 	}
 	return accountObject{ID: m.ID, Object: "account", Created: m.Created,
-		BusinessProfile: businessProfile{Name: m.DisplayName, SupportEmail: orNull(m.SupportEmail), SupportURL: orNull(m.SupportURL)},
-		Settings:        accountSettings{Branding: m.Appearance}}
+		BusinessProfile: businessProfile{Name: m.DisplayName, SupportEmail: orNull(m.SupportEmail), SupportURL: orNull(m.SupportURL),
+			TermsURL: orNull(m.TermsURL), PrivacyURL: orNull(m.PrivacyURL)},
+		Settings: accountSettings{Branding: m.Appearance}}
 }
 
 // updateAccountParams is what POST /v1/account takes. A field sent changes
@@ -53,6 +59,8 @@ type updateAccountParams struct {
 	BusinessProfile *struct {
 		SupportEmail *string `json:"support_email"`
 		SupportURL   *string `json:"support_url"`
+		TermsURL     *string `json:"terms_url"`
+		PrivacyURL   *string `json:"privacy_url"`
 	} `json:"business_profile"`
 	Settings *struct {
 		Branding *struct {
@@ -77,6 +85,8 @@ func (p *updateAccountParams) apply(m *store.Merchant) {
 	if bp := p.BusinessProfile; bp != nil {
 		set(&m.SupportEmail, bp.SupportEmail)
 		set(&m.SupportURL, bp.SupportURL)
+		set(&m.TermsURL, bp.TermsURL)
+		set(&m.PrivacyURL, bp.PrivacyURL)
 	}
 	if p.Settings != nil && p.Settings.Branding != nil {
 		b, a := p.Settings.Branding, &m.Appearance
@@ -138,7 +148,7 @@ func accountParam(err error) error {
 	switch {
 	case strings.HasPrefix(param, "appearance["):
 		param = "settings[branding]" + strings.TrimPrefix(param, "appearance")
-	case param == "support_email" || param == "support_url":
+	case param == "support_email" || param == "support_url" || param == "terms_url" || param == "privacy_url":
 		param = "business_profile[" + param + "]"
 	}
 	return &store.Error{Code: se.Code, Message: se.Message, Param: param}

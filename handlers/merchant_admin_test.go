@@ -207,6 +207,8 @@ func TestAccountAPI(t *testing.T) {
 			{"settings[branding][logo_url]=http://shop.example/l.png", "settings[branding][logo_url]", "parameter_invalid"},
 			{"business_profile[support_email]=not-an-address", "business_profile[support_email]", "parameter_invalid"},
 			{"business_profile[support_url]=javascript:alert(1)", "business_profile[support_url]", "parameter_invalid"},
+			{"business_profile[terms_url]=http://shop.example/terms", "business_profile[terms_url]", "parameter_invalid"},
+			{"business_profile[privacy_url]=javascript:alert(1)", "business_profile[privacy_url]", "parameter_invalid"},
 			{"business_profile[name]=Evil", "business_profile[name]", "parameter_unknown"},
 			{"settings[redirect_hosts][]=evil.example", "settings[redirect_hosts]", "parameter_unknown"},
 		} {
@@ -217,10 +219,12 @@ func TestAccountAPI(t *testing.T) {
 		}
 
 		got = live.mustOK("POST", "/v1/account", "settings[branding][brand_color]=%230b6e4f&settings[branding][theme]=dark"+
-			"&business_profile[support_email]=help%40shop.example&business_profile[support_url]=https%3A%2F%2Fshop.example%2Fhelp")
+			"&business_profile[support_email]=help%40shop.example&business_profile[support_url]=https%3A%2F%2Fshop.example%2Fhelp"+
+			"&business_profile[terms_url]=https%3A%2F%2Fshop.example%2Fterms&business_profile[privacy_url]=https%3A%2F%2Fshop.example%2Fprivacy")
 		branding := got["settings"].(map[string]any)["branding"].(map[string]any)
 		profile := got["business_profile"].(map[string]any)
-		if branding["brand_color"] != "#0b6e4f" || branding["theme"] != "dark" || profile["support_email"] != "help@shop.example" {
+		if branding["brand_color"] != "#0b6e4f" || branding["theme"] != "dark" || profile["support_email"] != "help@shop.example" ||
+			profile["terms_url"] != "https://shop.example/terms" || profile["privacy_url"] != "https://shop.example/privacy" {
 			t.Fatalf("after POST: %v", got)
 		}
 		// JSON too; an empty value clears a field, an absent one stays.
@@ -246,6 +250,9 @@ func TestAccountAPI(t *testing.T) {
 		p := getPage(t, srv.URL+"/pay/"+handlertest.CreateSession(t, srv, true, store.SessionParams{}).ID)
 		if !strings.Contains(p.body, "#0b6e4f") || p.doc.Find(`a[href="https://shop.example/help"]`).Length() == 0 {
 			t.Error("the merchant's new branding or support link is not on its page")
+		}
+		if p.doc.Find(`a[href="https://shop.example/terms"]`).Length() != 1 || p.doc.Find(`a[href="https://shop.example/privacy"]`).Length() != 1 {
+			t.Error("the merchant's terms or privacy link is not on its page")
 		}
 	})
 }

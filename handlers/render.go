@@ -31,7 +31,8 @@ func render(c *fiber.Ctx, comp templ.Component) error {
 	}
 	ctx := views.WithRequest(c.UserContext(), views.Request{Printer: p, Nonce: cspNonce(c),
 		CSRF: func() string { return csrfToken(c) }, Return: ret,
-		Zone: locales.Zone(c.Get(fiber.HeaderAcceptLanguage), p.Code())})
+		Zone:   locales.Zone(c.Get(fiber.HeaderAcceptLanguage), p.Code()),
+		Secure: c.Protocol() == "https"})
 	var buf bytes.Buffer
 	if err := comp.Render(ctx, &buf); err != nil {
 		return err

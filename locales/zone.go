@@ -2,6 +2,7 @@ package locales
 
 import (
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // the zones below, whatever the host has installed
 
@@ -71,15 +72,23 @@ var countryZones = map[string]string{
 	"UY": "America/Montevideo", "VN": "Asia/Ho_Chi_Minh", "ZA": "Africa/Johannesburg",
 }
 
+// loadedZones caches countryZones' locations: every page asks, and
+// LoadLocation reads and parses the zone's data each time.
+var loadedZones sync.Map // region -> *time.Location
+
 func regionZone(region string) *time.Location {
+	if loc, ok := loadedZones.Load(region); ok {
+		return loc.(*time.Location)
+	}
 	name, ok := countryZones[region]
 	if !ok {
-		return time.UTC
+		return time.UTC // not cached: the header's regions are the client's to choose
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return time.UTC
+		loc = time.UTC
 	}
+	loadedZones.Store(region, loc)
 	return loc
 }
 

@@ -43,3 +43,14 @@ func TestZoneNameIsAlwaysShown(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCountryZoneLoads: a zone name mistyped in countryZones would
+// quietly show UTC.
+func TestEveryCountryZoneLoads(t *testing.T) {
+	t.Parallel()
+	for region, name := range countryZones {
+		if got := regionZone(region).String(); got != name {
+			t.Errorf("%s: %s loads as %s", region, name, got)
+		}
+	}
+}

@@ -80,7 +80,8 @@ func auditedFields(m *Merchant) map[string]any {
 		"appearance[background_color]": m.Appearance.BackgroundColor,
 		"appearance[border_style]":     m.Appearance.BorderStyle, "appearance[font_family]": m.Appearance.FontFamily,
 		"appearance[theme]": m.Appearance.Theme, "default_locale": m.DefaultLocale,
-		"support_email": m.SupportEmail, "support_url": m.SupportURL, "recovery_enabled": m.RecoveryEnabled,
+		"support_email": m.SupportEmail, "support_url": m.SupportURL,
+		"terms_url": m.TermsURL, "privacy_url": m.PrivacyURL, "recovery_enabled": m.RecoveryEnabled,
 		"api_version": m.APIVersion,
 	}
 }

@@ -29,6 +29,7 @@ func (s *Store) SeedDemo(ctx context.Context) (*Demo, error) {
 		Name: "Demo Coffee Roasters", DisplayName: "Demo Coffee Roasters",
 		AllowedOrigins: StringList{"http://127.0.0.1:8081", "http://localhost:8081"},
 		SupportEmail:   "support@demo.example", SupportURL: "https://demo.example/help",
+		TermsURL: "https://demo.example/terms", PrivacyURL: "https://demo.example/privacy",
 		DefaultLocale: "en", RecoveryEnabled: true,
 		Appearance: Appearance{BrandColor: "#6b3e26", ButtonColor: "#1d6f42", BackgroundColor: "#fbf7f2",
 			BorderStyle: "rounded", FontFamily: "system", Theme: "auto"},

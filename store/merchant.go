@@ -27,6 +27,8 @@ type Merchant struct {
 	DefaultLocale   string     `db:"default_locale"`
 	SupportEmail    string     `db:"support_email"`
 	SupportURL      string     `db:"support_url"`
+	TermsURL        string     `db:"terms_url"`        // the merchant's terms of service, linked from its pages
+	PrivacyURL      string     `db:"privacy_url"`      // its privacy policy, likewise
 	RecoveryEnabled bool       `db:"recovery_enabled"` // expired sessions may be restarted as a child
 	WebhookSecret   string     `db:"webhook_secret"`
 	APIVersion      string     `db:"api_version"` // pinned: how its requests without a version header are answered
@@ -76,11 +78,8 @@ func (a Appearance) Validate(param string) error {
 	if utf8.RuneCountInString(a.DisplayName) > 100 || !IsText(a.DisplayName) {
 		return Invalid(param+"[display_name]", "display_name must be at most 100 characters of UTF-8 text without NUL")
 	}
-	if a.LogoURL != "" {
-		u, err := url.Parse(a.LogoURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(a.LogoURL) > 2048 || !IsText(a.LogoURL) {
-			return Invalid(param+"[logo_url]", "logo_url must be an absolute https URL without user info, at most 2048 characters")
-		}
+	if err := validateLinkURL(param+"[logo_url]", a.LogoURL); err != nil {
+		return err
 	}
 	for _, c := range []struct{ name, v string }{
 		{"brand_color", a.BrandColor}, {"button_color", a.ButtonColor}, {"background_color", a.BackgroundColor},
@@ -235,16 +234,31 @@ func (m *Merchant) Validate() error {
 			return Invalid("support_email", "support_email must be a plain e-mail address like help@shop.example")
 		}
 	}
-	if m.SupportURL != "" {
-		u, err := url.Parse(m.SupportURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(m.SupportURL) > MaxURLLength {
-			return Invalid("support_url", "support_url must be an absolute https URL without user info, at most %d characters", MaxURLLength)
+	for _, f := range []struct{ param, url string }{
+		{"support_url", m.SupportURL}, {"terms_url", m.TermsURL}, {"privacy_url", m.PrivacyURL},
+	} {
+		if err := validateLinkURL(f.param, f.url); err != nil {
+			return err
 		}
 	}
 	if err := ValidateAPIVersion("api_version", m.APIVersion); err != nil {
 		return err
 	}
 	return m.Appearance.Validate("appearance")
+}
+
+// validateLinkURL is the one check of a URL the pages take from the
+// merchant (logo, support, terms, privacy): empty, or an absolute https URL
+// without user info, of text, at most MaxURLLength.
+func validateLinkURL(param, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(raw) > MaxURLLength || !IsText(raw) {
+		return Invalid(param, "%s must be an absolute https URL without user info, at most %d characters", param, MaxURLLength)
+	}
+	return nil
 }
 
 // CreateMerchant stores a merchant with new test and live secret keys.
@@ -265,9 +279,9 @@ func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO merchants (id, name, display_name,
 			allowed_origins, redirect_hosts, appearance, default_locale, support_email, support_url,
-			recovery_enabled, webhook_secret, api_version, created) VALUES (:id, :name, :display_name,
-			:allowed_origins, :redirect_hosts, :appearance, :default_locale, :support_email,
-			:support_url, :recovery_enabled, :webhook_secret, :api_version, :created)`, m); err != nil {
+			terms_url, privacy_url, recovery_enabled, webhook_secret, api_version, created) VALUES (:id, :name,
+			:display_name, :allowed_origins, :redirect_hosts, :appearance, :default_locale, :support_email,
+			:support_url, :terms_url, :privacy_url, :recovery_enabled, :webhook_secret, :api_version, :created)`, m); err != nil {
 			return err
 		}
 		for _, k := range []struct {
@@ -288,8 +302,8 @@ func (s *Store) CreateMerchant(ctx context.Context, m *Merchant) (Keys, error) {
 }
 
 const merchantColumns = `id, name, display_name, allowed_origins, redirect_hosts, appearance,
-	default_locale, support_email, support_url, recovery_enabled, webhook_secret, api_version, created,
-	disabled_at, previous_webhook_secret, previous_webhook_secret_expires_at`
+	default_locale, support_email, support_url, terms_url, privacy_url, recovery_enabled, webhook_secret,
+	api_version, created, disabled_at, previous_webhook_secret, previous_webhook_secret_expires_at`
 
 // Merchant returns the merchant with the given id.
 func (s *Store) Merchant(ctx context.Context, id string) (*Merchant, error) {
@@ -313,8 +327,8 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (*Merchant, boo
 		Livemode bool `db:"livemode"`
 	}
 	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT m.id, m.name, m.display_name, m.allowed_origins,
-		m.redirect_hosts, m.appearance, m.default_locale, m.support_email, m.support_url,
-		m.recovery_enabled, m.webhook_secret, m.api_version, m.created, m.disabled_at, m.previous_webhook_secret,
+		m.redirect_hosts, m.appearance, m.default_locale, m.support_email, m.support_url, m.terms_url,
+		m.privacy_url, m.recovery_enabled, m.webhook_secret, m.api_version, m.created, m.disabled_at, m.previous_webhook_secret,
 		m.previous_webhook_secret_expires_at, k.livemode
 		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
 		WHERE k.hash = ? AND (k.expires_at IS NULL OR k.expires_at > ?) AND m.disabled_at IS NULL`),

@@ -56,6 +56,7 @@ func (s *Store) UpdateMerchant(ctx context.Context, id string, edit func(*Mercha
 		if _, err := tx.NamedExecContext(ctx, `UPDATE merchants SET name = :name, display_name = :display_name,
 			allowed_origins = :allowed_origins, redirect_hosts = :redirect_hosts, appearance = :appearance,
 			default_locale = :default_locale, support_email = :support_email, support_url = :support_url,
+			terms_url = :terms_url, privacy_url = :privacy_url,
 			recovery_enabled = :recovery_enabled, api_version = :api_version WHERE id = :id`, &m); err != nil {
 			return err
 		}

@@ -32,6 +32,10 @@ func TestUpdateMerchantValidatesAsAtCreation(t *testing.T) {
 			{"default_locale", func(m *store.Merchant) { m.DefaultLocale = "xx" }},
 			{"support_email", func(m *store.Merchant) { m.SupportEmail = "Help <help@shop.example>" }},
 			{"support_url", func(m *store.Merchant) { m.SupportURL = "http://shop.example/help" }},
+			{"terms_url", func(m *store.Merchant) { m.TermsURL = "javascript:alert(1)" }},
+			{"terms_url", func(m *store.Merchant) { m.TermsURL = "https://user:pw@shop.example/terms" }},
+			{"privacy_url", func(m *store.Merchant) { m.PrivacyURL = "http://shop.example/privacy" }},
+			{"privacy_url", func(m *store.Merchant) { m.PrivacyURL = "/privacy" }},
 			{"appearance[brand_color]", func(m *store.Merchant) { m.Appearance.BrandColor = "red" }},
 			{"appearance[logo_url]", func(m *store.Merchant) { m.Appearance.LogoURL = "javascript:alert(1)" }},
 			{"appearance[theme]", func(m *store.Merchant) { m.Appearance.Theme = "neon" }},
@@ -72,6 +76,7 @@ func TestUpdateMerchantStoresAndAuditsTheChange(t *testing.T) {
 			m.AllowedOrigins = store.StringList{"HTTPS://Shop.Example:443"}
 			m.DefaultLocale = "PT-br"
 			m.SupportEmail = "help@shop.example"
+			m.TermsURL, m.PrivacyURL = "https://shop.example/terms", "https://shop.example/privacy"
 			m.APIVersion = store.APIVersionStripe
 			return nil
 		})
@@ -84,7 +89,8 @@ func TestUpdateMerchantStoresAndAuditsTheChange(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, stored) || stored.Appearance.BrandColor != "#112233" ||
 			!slices.Equal(stored.AllowedOrigins, []string{"https://shop.example"}) || stored.DefaultLocale != "pt-BR" ||
-			stored.APIVersion != store.APIVersionStripe {
+			stored.APIVersion != store.APIVersionStripe || stored.TermsURL != "https://shop.example/terms" ||
+			stored.PrivacyURL != "https://shop.example/privacy" {
 			t.Fatalf("stored %+v, returned %+v", stored, got)
 		}
 		// Nothing changed: nothing recorded.
@@ -111,6 +117,8 @@ func TestUpdateMerchantStoresAndAuditsTheChange(t *testing.T) {
 			"allowed_origins":         {To: []any{"https://shop.example"}},
 			"default_locale":          {To: "pt-BR"},
 			"support_email":           {To: "help@shop.example"},
+			"terms_url":               {To: "https://shop.example/terms"},
+			"privacy_url":             {To: "https://shop.example/privacy"},
 			"api_version":             {From: store.APIVersionNative, To: store.APIVersionStripe},
 		}
 		if !reflect.DeepEqual(changes, want) {

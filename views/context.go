@@ -25,6 +25,9 @@ type Request struct {
 	// Zone is the time zone times are shown in until the browser's own
 	// takes over (static/checkout.js); nil: UTC. See locales.Zone.
 	Zone *time.Location
+	// Secure reports that the shopper's connection to paypage is https (as
+	// seen through trusted proxies): only then do pages say it is encrypted.
+	Secure bool
 }
 
 type requestKey struct{}
@@ -87,6 +90,8 @@ func oneFullStop(s string, data []map[string]any) string {
 func money(ctx context.Context, minor int64, currency string) string {
 	return isoAmount(ctx, printer(ctx).Money(minor, currency))
 }
+
+func secure(ctx context.Context) bool { return request(ctx).Secure }
 
 // zone is the shopper's time zone as the server can tell it.
 func zone(ctx context.Context) *time.Location {

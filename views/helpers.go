@@ -71,6 +71,10 @@ func (v CheckoutView) chrome(ctx context.Context) chrome {
 		Support:  v.Support,
 		Refresh:  v.Refresh(),
 		Scripts:  pageScripts(v.Status),
+		Legal:    Legal{Terms: v.TermsURL, Privacy: v.PrivacyURL},
+	}
+	if v.Livemode {
+		c.Provider = v.Provider
 	}
 	if u := v.RedirectURL(); u != "" && !v.Stay {
 		c.Refresh, c.RedirectURL = RedirectSeconds, u

@@ -56,6 +56,8 @@ type CheckoutView struct {
 	Merchant   string // display name
 	Appearance Appearance
 	Support    Support
+	TermsURL   string // the merchant's terms of service, https; "" when not set
+	PrivacyURL string // its privacy policy, likewise
 
 	Currency       string
 	Items          []ItemView

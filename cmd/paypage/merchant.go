@@ -38,7 +38,7 @@ type merchantFields struct {
 	logoURL, brandColor, buttonColor, background *string
 	borderStyle, fontFamily, theme               *string
 	locale, supportEmail, supportURL             *string
-	apiVersion                                   *string
+	termsURL, privacyURL, apiVersion             *string
 	recovery                                     *bool
 	origins, hosts                               repeated
 }
@@ -60,6 +60,8 @@ func addMerchantFields(fs *flag.FlagSet) *merchantFields {
 	f.locale = fs.String("default-locale", "", "pages' language when neither the shopper nor the session chose one (en, fr, pt-BR, …)")
 	f.supportEmail = fs.String("support-email", "", "support e-mail address shown on the pages")
 	f.supportURL = fs.String("support-url", "", "support page shown on the pages, an https URL")
+	f.termsURL = fs.String("terms-url", "", "terms of service linked from the pages, an https URL")
+	f.privacyURL = fs.String("privacy-url", "", "privacy policy linked from the pages, an https URL")
 	f.recovery = fs.Bool("recovery", false, "expired sessions may be restarted by the shopper (--recovery=false to stop)")
 	f.apiVersion = fs.String("api-version", "", "pinned API version: how requests without a version header are answered: "+
 		store.APIVersionNative+" (the default), "+store.APIVersionBLIK+" or a Stripe version like "+store.APIVersionStripe+" (docs/api-versions.md)")
@@ -112,6 +114,10 @@ func (f *merchantFields) apply(m *store.Merchant) int {
 			m.SupportEmail = *f.supportEmail
 		case "support-url":
 			m.SupportURL = *f.supportURL
+		case "terms-url":
+			m.TermsURL = *f.termsURL
+		case "privacy-url":
+			m.PrivacyURL = *f.privacyURL
 		case "recovery":
 			m.RecoveryEnabled = *f.recovery
 		case "api-version":
@@ -444,6 +450,8 @@ type merchantDetail struct {
 	DefaultLocale   string             `json:"default_locale"`
 	SupportEmail    string             `json:"support_email"`
 	SupportURL      string             `json:"support_url"`
+	TermsURL        string             `json:"terms_url"`
+	PrivacyURL      string             `json:"privacy_url"`
 	RecoveryEnabled bool               `json:"recovery_enabled"`
 	Keys            []keyDetail        `json:"keys"`
 	WebhookSecrets  []keyDetail        `json:"webhook_secrets"`
@@ -464,7 +472,8 @@ func showMerchant(ctx context.Context, w io.Writer, st *store.Store, m *store.Me
 		merchantSummary: summary(m), DisabledAt: m.DisabledAt,
 		AllowedOrigins: append([]string{}, m.AllowedOrigins...), RedirectHosts: append([]string{}, m.RedirectHosts...),
 		Appearance: m.Appearance, DefaultLocale: m.DefaultLocale, SupportEmail: m.SupportEmail,
-		SupportURL: m.SupportURL, RecoveryEnabled: m.RecoveryEnabled, Keys: []keyDetail{},
+		SupportURL: m.SupportURL, TermsURL: m.TermsURL, PrivacyURL: m.PrivacyURL,
+		RecoveryEnabled: m.RecoveryEnabled, Keys: []keyDetail{},
 		WebhookSecrets: []keyDetail{{Last4: last4(m.WebhookSecret), Active: !m.Disabled()}},
 	}
 	if m.PreviousWebhookSecret != "" {

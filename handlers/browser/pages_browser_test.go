@@ -131,6 +131,20 @@ func TestBrowserNoRequestFails(t *testing.T) {
 			if r := seen[srv.URL+"/favicon.ico"]; r == nil || r.Status != 200 || !strings.HasPrefix(r.MimeType, "image/") {
 				t.Errorf("/favicon.ico: %v %+v", icon, r)
 			}
+			// Pages whose session can no longer change, and error pages, load
+			// no live-update script; the open checkout and the embed do.
+			live := false
+			for u := range seen {
+				live = live || strings.Contains(u, "/static/live.")
+			}
+			if wantLive := tc.name == "checkout" || tc.name == "embed"; live != wantLive {
+				t.Errorf("live.js loaded: %v, want %v", live, wantLive)
+			}
+			if tc.name == "not found" {
+				if n := bt.Eval[int](t, ctx, `document.scripts.length`); n != 0 {
+					t.Errorf("the 404 page has %d scripts", n)
+				}
+			}
 			pages := 0
 			for u, r := range seen {
 				if r.Status >= 400 && u != tc.want404 {
@@ -166,4 +180,80 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestBrowserTrustCuesReversalAndWords looks, as a shopper would, at a live
+// checkout whose merchant set terms and privacy links (the provider named,
+// the links there, no encrypted-connection claim over plain http), at a
+// reversed payment's success page (not paid, no redirect, the payment
+// method named), and at the Japanese test panel (no ASCII space after
+// "。"); axe-core finds nothing on any of them.
+func TestBrowserTrustCuesReversalAndWords(t *testing.T) {
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	if _, err := srv.Store.UpdateMerchant(t.Context(), srv.Merchant.ID, func(m *store.Merchant) error {
+		m.TermsURL, m.PrivacyURL, m.SupportEmail = "https://shop.example/terms", "https://shop.example/privacy", "help@shop.example"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	live := handlertest.CreateSession(t, srv, true, store.SessionParams{})
+	handlertest.TransitionTo(t, srv, live.ID, store.Transition{Action: store.ActionProcess, Source: "api", Provider: "Acme Pay",
+		NextAction: &store.NextAction{Type: "three_d_secure", RedirectURL: "https://acs.acmepay.example/3ds/abc"}})
+	reversed := handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: "pl", SuccessURL: srv.URL + "/healthz"})
+	handlertest.TransitionTo(t, srv, reversed.ID, store.Transition{Action: store.ActionSucceed, Source: "test_panel", PaymentMethod: "blik"})
+	handlertest.TransitionTo(t, srv, reversed.ID, store.Transition{Action: store.ActionReverse, Source: "payment_event"})
+	ja := handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: "ja"})
+
+	t.Run("live checkout", func(t *testing.T) {
+		t.Parallel()
+		ctx := b.Tab(t, 360)
+		bt.Open(t, ctx, srv.URL+"/pay/"+live.ID)
+		got := bt.Eval[map[string]string](t, ctx, `(function () {
+			var q = function (s) { var e = document.querySelector(s); return e ? (e.getAttribute("href") || e.textContent.trim()) : ""; };
+			return {provider: q('[data-testid="trust-provider"]'), terms: q('[data-testid="trust-terms"]'),
+				privacy: q('[data-testid="trust-privacy"]'), secure: q('[data-testid="trust-secure"]'),
+				support: q('footer a[href^="mailto:"]')};
+		})()`)
+		want := map[string]string{"provider": "Payment processed by Acme Pay", "terms": "https://shop.example/terms",
+			"privacy": "https://shop.example/privacy", "secure": "", "support": "mailto:help@shop.example"}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: %q, want %q", k, got[k], v)
+			}
+		}
+		bt.Screenshot(t, ctx, "trust-live-360")
+		bt.CheckClean(t, ctx)
+		b.CheckAccessible(t, ctx)
+	})
+
+	t.Run("reversed success page", func(t *testing.T) {
+		t.Parallel()
+		ctx := b.Tab(t, 360)
+		bt.Open(t, ctx, srv.URL+"/pay/"+reversed.ID+"/success")
+		got := bt.Eval[map[string]any](t, ctx, `({state: document.querySelector("main").dataset.state,
+			countdown: document.querySelectorAll("[data-countdown]").length,
+			h1: document.querySelector("h1").textContent.trim(), body: document.body.innerText})`)
+		if got["state"] != "reversed" || got["countdown"] != float64(0) || got["h1"] != "Płatność cofnięta" {
+			t.Errorf("reversed success page: state %v, %v countdowns, <h1> %q", got["state"], got["countdown"], got["h1"])
+		}
+		bt.Screenshot(t, ctx, "reversed-success-pl-360")
+		bt.CheckClean(t, ctx)
+		b.CheckAccessible(t, ctx)
+	})
+
+	t.Run("japanese test panel", func(t *testing.T) {
+		t.Parallel()
+		ctx := b.Tab(t, 360)
+		bt.Open(t, ctx, srv.URL+"/pay/"+ja.ID)
+		text := bt.Eval[string](t, ctx, `document.querySelector(".testpanel p").textContent`)
+		if strings.Contains(text, "。 ") || !strings.Contains(text, "。") {
+			t.Errorf("Japanese sentences joined as %q", text)
+		}
+		if foot := bt.Eval[string](t, ctx, `document.querySelector("footer").innerText`); strings.Contains(foot, "paypage で提供") {
+			t.Errorf("footer still says %q", foot)
+		}
+		b.CheckAccessible(t, ctx)
+	})
 }
