@@ -165,6 +165,9 @@ func runEngine(ctx context.Context, o Options, dir, paypage, name string) (*repo
 	if r.statusQueries, err = queriesPerRequest(metricsAddr, pp.addr, "/pay/"+f.ids[0]+"/status"); err != nil {
 		return nil, err
 	}
+	if r.keyedCreate, err = commitsPerKeyedCreate(metricsAddr, pp.addr, f); err != nil {
+		return nil, err
+	}
 	if o.Watchers > 0 {
 		pp.stop() // the watchers get a fresh process, so its memory is theirs
 		// A failure here is reported in the table, not lost with the rest.
