@@ -130,22 +130,21 @@ func runEngine(ctx context.Context, o Options, dir, paypage, name string) (*repo
 		return nil, err
 	}
 	servers := map[string]*server{"paypage": pp}
-	refs := []struct{ name string }{{"b1"}, {"b2"}}
-	for _, ref := range refs {
+	for _, ref := range []string{"b1", "b2"} {
 		addr, err := freeAddr()
 		if err != nil {
 			return nil, err
 		}
-		args := []string{ref.name, "--addr", addr}
-		if ref.name == "b2" {
+		args := []string{ref, "--addr", addr}
+		if ref == "b2" {
 			args = append(args, "--database-url", e.url, "--fit", f.ids[0], "--size", fmt.Sprint(size))
 		}
-		s, err := start(ctx, dir, ref.name+"-"+name, addr, nil, o.Self, args...)
+		s, err := start(ctx, dir, ref+"-"+name, addr, nil, o.Self, args...)
 		if err != nil {
 			return nil, err
 		}
 		defer s.stop()
-		servers[ref.name] = s
+		servers[ref] = s
 	}
 	r := &report{engine: name, pageSize: size, results: map[string][]load.Result{}}
 	scs := f.scenarios(o.Distinct)

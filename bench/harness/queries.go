@@ -45,6 +45,11 @@ func dbOps(metricsAddr string) (map[string]float64, error) {
 	if status != 200 {
 		return nil, fmt.Errorf("GET /metrics: status %d", status)
 	}
+	return parseDBOps(body)
+}
+
+// parseDBOps reads the round trips by kind out of a metrics page.
+func parseDBOps(body []byte) (map[string]float64, error) {
 	ops := map[string]float64{}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
