@@ -22,21 +22,27 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	var err error
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "b1":
-		err = serveB1(ctx, os.Args[2:])
+		err = serveB1(shutdownContext(), os.Args[2:])
 	case len(os.Args) > 1 && os.Args[1] == "b2":
-		err = serveB2(ctx, os.Args[2:])
+		err = serveB2(shutdownContext(), os.Args[2:])
 	default:
-		err = bench(ctx, os.Args[1:])
+		// Interrupted, the benchmark just ends: the servers it started die
+		// with it (Pdeathsig), the database is a throwaway cluster's.
+		err = bench(context.Background(), os.Args[1:])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "paybench:", err)
 		os.Exit(1)
 	}
+}
+
+// shutdownContext ends when the harness stops a reference server.
+func shutdownContext() context.Context {
+	ctx, _ := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	return ctx
 }
 
 func bench(ctx context.Context, args []string) error {
