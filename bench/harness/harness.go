@@ -29,9 +29,10 @@ type Options struct {
 	Duration    time.Duration // counted time of a round
 	Warmup      time.Duration // uncounted load before each round
 	Rounds      int
-	Sessions    int // sessions seeded before the reads (the table keyed creates search)
-	Distinct    int // how many of them the distinct-id reads cycle through
-	Watchers    int // live-update streams (0: skip that part)
+	Sessions    int      // sessions seeded before the reads (the table keyed creates search)
+	Distinct    int      // how many of them the distinct-id reads cycle through
+	Watchers    int      // live-update streams (0: skip that part)
+	Engines     []string // sqlite, postgres
 	Out         io.Writer
 	Progress    io.Writer
 }
@@ -51,7 +52,10 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("build paypage: %w", err)
 	}
 	var reports []*report
-	for _, name := range []string{"sqlite", "postgres"} {
+	for _, name := range o.Engines {
+		if name != "sqlite" && name != "postgres" {
+			return fmt.Errorf("unknown engine %q: sqlite or postgres", name)
+		}
 		if name == "postgres" && o.PostgresURL == "" {
 			fmt.Fprintln(o.Progress, "paybench: no PostgreSQL URL (PAYPAGE_TEST_POSTGRES_URL); SQLite only")
 			continue

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -56,13 +57,11 @@ func bench(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Sessions, "sessions", 5000, "sessions seeded per engine before the rounds")
 	fs.IntVar(&o.Distinct, "distinct", 1200, "how many seeded sessions the distinct-id reads cycle through")
 	fs.IntVar(&o.Watchers, "watchers", 10000, "live-update streams opened per engine (0: skip)")
-	sqliteOnly := fs.Bool("sqlite-only", false, "skip PostgreSQL even when PAYPAGE_TEST_POSTGRES_URL is set")
+	engines := fs.String("engines", "sqlite,postgres", "the engines to measure, in order")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *sqliteOnly {
-		o.PostgresURL = ""
-	}
+	o.Engines = strings.Split(*engines, ",")
 	self, err := os.Executable()
 	if err != nil {
 		return err
