@@ -67,6 +67,8 @@ type handler struct {
 	hcp          *hcpSigner // seed 003's hcpTokens
 	hub          *store.Hub
 	heartbeat    time.Duration
+	beat         *beat   // every stream's heartbeat (live_clock.go)
+	expiries     *alarms // wakes the streams of a session when it expires
 	metrics      *Metrics
 	routes       map[routeKey]*routeMetrics // the request histogram's series, by route
 	timeout      time.Duration              // each request's deadline
@@ -96,6 +98,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 		outage:    newOutage(cfg.Logger, st.Ping, st.ProbeWrite),
 		refused:   &quietCount{period: time.Minute}}
 	h.hub, h.heartbeat = liveHub(st, cfg)
+	h.beat, h.expiries = &beat{every: h.heartbeat}, newAlarms(h.hub.Notify)
 	app := fiber.New(fiber.Config{
 		AppName:               "paypage",
 		ErrorHandler:          h.handleError,
@@ -109,7 +112,10 @@ func New(st *store.Store, cfg Config) *fiber.App {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          proxyStrings(cfg.TrustedProxies),
 	})
-	app.Use(h.requestContext, securityHeaders, h.recoverPanic, refuseEncodedBodies, h.shopperCookies)
+	// Live streams take their connections over and close them themselves
+	// (live.go): fasthttp keeps neither the request nor its buffers.
+	app.Server().KeepHijackedConns = true
+	app.Use(compress, h.requestContext, securityHeaders, h.recoverPanic, refuseEncodedBodies, h.shopperCookies)
 
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
@@ -153,6 +159,7 @@ func New(st *store.Store, cfg Config) *fiber.App {
 	api.Get("/events/:id/delivery_attempts", h.apiListEventAttempts)
 
 	app.Get("/static/:file", h.staticAsset)
+	app.Get("/favicon.ico", h.favicon)
 
 	// The shopper's pages. Every POST is a browser form: CSRF-checked.
 	app.Get("/pay/:id", h.checkoutPage)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -51,7 +50,7 @@ func (h *handler) liveStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	st, err := h.store.SessionState(c.UserContext(), id)
+	st, err := h.hub.Cache().SessionState(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -99,7 +98,7 @@ func (h *handler) liveEvents(c *fiber.Ctx) error {
 		subscribed()
 		h.streams.release(ip)
 	}
-	cur, err := h.store.SessionState(c.UserContext(), id)
+	cur, err := h.hub.Cache().SessionState(c.UserContext(), id)
 	if err != nil {
 		unsubscribe()
 		return err
@@ -115,67 +114,83 @@ func (h *handler) liveEvents(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
+	// The stream takes the connection over (hijack): fasthttp's worker,
+	// its buffers and the request go back to their pools, and the stream
+	// writes its chunks straight to the socket from one goroutine. The
+	// response head, with every header the middleware set, is written
+	// first by the stream itself; the stream closes the connection when
+	// it ends.
+	c.Status(fiber.StatusOK)
+	c.Response().Header.SetContentLength(-1) // chunked
+	c.Response().Header.SetConnectionClose()
 	s := &liveStream{
-		h: h, id: id, changed: changed, conn: c.Context().Conn(),
-		shutdown: c.Context().Done(), heartbeat: h.heartbeat,
-		seenVersion: seen, initial: cur,
+		h: h, id: id, changed: changed, shutdown: c.Context().Done(),
+		head: append([]byte(nil), c.Response().Header.Header()...), seenVersion: seen, initial: cur,
 	}
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer unsubscribe()
-		s.run(w)
+	c.Context().HijackSetNoResponse(true)
+	c.Context().Hijack(func(conn net.Conn) {
+		// A goroutine of the stream's own: once this returns, fasthttp
+		// lets go of the request, its buffers and its goroutine, and keeps
+		// the connection open (KeepHijackedConns) for the stream.
+		s.conn = conn
+		go func() {
+			defer conn.Close()
+			defer unsubscribe()
+			s.run()
+		}()
 	})
 	return nil
 }
 
 // liveStream is one client's stream, run after the handler returned (so it
-// uses its own contexts, never the request's).
+// uses its own contexts, never the request's). It holds no timer: the
+// heartbeat and the session's expiry come from the clocks all streams
+// share (live_clock.go).
 type liveStream struct {
-	h         *handler
-	id        string
-	changed   <-chan struct{}
-	conn      net.Conn
-	shutdown  <-chan struct{}
-	heartbeat time.Duration
+	h        *handler
+	id       string
+	changed  <-chan struct{}
+	conn     net.Conn
+	shutdown <-chan struct{}
+	head     []byte // the response's status line and headers, written with the first chunk
 
 	seenVersion int64  // the last version the client has (-1: none)
 	seenStatus  string // the status sent with it ("" when the client sent Last-Event-ID)
 	initial     liveState
 }
 
-func (s *liveStream) run(w *bufio.Writer) {
-	// fasthttp recovers no panic of a stream writer: one would end the process.
+func (s *liveStream) run() {
+	// fasthttp recovers no panic of a hijack handler: one would end the process.
 	defer func() {
 		if r := recover(); r != nil {
 			s.h.log.Error("live: stream panic", "session", s.id, "panic", fmt.Sprint(r))
 		}
 	}()
-	if !s.write(w, "retry: "+strconv.Itoa(retryMillis)+"\n\n") {
+	s.h.beat.join()
+	defer s.h.beat.leave()
+	if !s.write("retry: " + strconv.Itoa(retryMillis) + "\n\n") {
 		return
 	}
-	heartbeat := time.NewTicker(s.heartbeat)
-	defer heartbeat.Stop()
-	expiry := time.NewTimer(time.Hour)
-	defer expiry.Stop()
+	defer s.end()
 
 	cur, stale := s.initial, false
 	for {
 		if !stale {
-			if s.news(cur) && !s.send(w, cur) {
+			if s.news(cur) && !s.send(cur) {
 				return
 			}
 			if store.IsFinalStatus(cur.Status) {
 				return
 			}
-			s.armExpiry(expiry, cur)
+			s.armExpiry(cur)
 		}
 		select {
 		case _, ok := <-s.changed:
 			if !ok {
 				return // the hub closed: shutting down
 			}
-		case <-expiry.C:
-		case <-heartbeat.C:
-			if !s.write(w, ": heartbeat\n\n") {
+		case <-s.h.beat.wait():
+			if !s.write(": heartbeat\n\n") {
 				return
 			}
 			if !stale {
@@ -209,7 +224,7 @@ func (s *liveStream) run(w *bufio.Writer) {
 func (s *liveStream) read() (liveState, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
 	defer cancel()
-	return s.h.store.SessionState(ctx, s.id)
+	return s.h.hub.Cache().SessionState(ctx, s.id)
 }
 
 // news reports whether cur is something the client has not seen.
@@ -226,41 +241,47 @@ func (s *liveStream) news(cur liveState) bool {
 }
 
 // send writes cur as a status event; false means the client is gone.
-func (s *liveStream) send(w *bufio.Writer, cur liveState) bool {
+func (s *liveStream) send(cur liveState) bool {
 	data, err := json.Marshal(cur)
 	if err != nil {
 		return false
 	}
 	s.seenVersion, s.seenStatus = cur.Version, cur.Status
-	return s.write(w, "id: "+strconv.FormatInt(cur.Version, 10)+"\nevent: status\ndata: "+string(data)+"\n\n")
+	return s.write("id: " + strconv.FormatInt(cur.Version, 10) + "\nevent: status\ndata: " + string(data) + "\n\n")
 }
 
-// armExpiry wakes the stream when an open session's time runs out: expiry
-// is exact on read, and nothing else would say so until the sweeper runs.
-func (s *liveStream) armExpiry(t *time.Timer, cur liveState) {
-	t.Stop()
+// armExpiry has the stream woken when an open session's time runs out:
+// expiry is exact on read, and nothing else would say so until the sweeper
+// runs. The alarm signals every watcher of the session through the hub.
+func (s *liveStream) armExpiry(cur liveState) {
 	if cur.Status != store.StatusOpen {
 		return
 	}
-	left := time.Unix(cur.ExpiresAt, 0).Sub(s.h.store.Now())
-	if left < 0 {
-		left = 0
-	}
-	t.Reset(left + 50*time.Millisecond)
+	left := max(time.Unix(cur.ExpiresAt, 0).Sub(s.h.store.Now()), 0)
+	s.h.expiries.at(s.id, time.Now().Add(left+50*time.Millisecond))
 }
 
-// write sends text at once. A failure means the client left (or stopped
-// reading for longer than the write deadline): the stream ends.
-func (s *liveStream) write(w *bufio.Writer, text string) bool {
-	if s.conn != nil {
-		// fasthttp set one write deadline for the whole response; a stream
-		// needs one per write, long enough for a slow network.
-		s.conn.SetWriteDeadline(time.Now().Add(s.heartbeat + 10*time.Second))
-	}
-	if _, err := w.WriteString(text); err != nil {
-		return false
-	}
-	return w.Flush() == nil
+// write sends text at once, as one chunk (after the response head, the
+// first time). A failure means the client left (or stopped reading for
+// longer than the write deadline): the stream ends.
+func (s *liveStream) write(text string) bool {
+	buf := make([]byte, 0, len(s.head)+len(text)+12)
+	buf = append(buf, s.head...)
+	s.head = nil
+	buf = strconv.AppendInt(buf, int64(len(text)), 16)
+	buf = append(buf, "\r\n"...)
+	buf = append(buf, text...)
+	buf = append(buf, "\r\n"...)
+	// A deadline per write, long enough for a slow network.
+	s.conn.SetWriteDeadline(time.Now().Add(s.h.heartbeat + 10*time.Second))
+	_, err := s.conn.Write(buf)
+	return err == nil
+}
+
+// end closes the chunked body (the connection closes after).
+func (s *liveStream) end() {
+	s.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	s.conn.Write([]byte("0\r\n\r\n"))
 }
 
 // liveHub picks the hub and heartbeat of cfg, or the defaults.

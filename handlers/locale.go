@@ -34,16 +34,12 @@ func (h *handler) errorPageLocale(c *fiber.Ctx) {
 		pageLocale(c, "", "")
 		return
 	}
-	sess, err := h.store.Session(c.UserContext(), m[1])
+	sess, mer, err := h.hub.Cache().SessionPage(c.UserContext(), m[1])
 	if err != nil {
 		pageLocale(c, "", "")
 		return
 	}
-	merchantDefault := ""
-	if mer, err := h.store.Merchant(c.UserContext(), sess.MerchantID); err == nil {
-		merchantDefault = mer.DefaultLocale
-	}
-	pageLocale(c, sess.Locale, merchantDefault)
+	pageLocale(c, sess.Locale, mer.DefaultLocale)
 }
 
 // sessionPathRE matches the paths under a checkout session's page; the

@@ -23,7 +23,11 @@ func (h *handler) sessionPage(c *fiber.Ctx, ret string) error {
 	if sess.SettledBy != "" {
 		return redirectToSettler(c, sess)
 	}
-	return render(c, views.Checkout(h.checkoutView(sess, m, ret)))
+	v := h.checkoutView(sess, m, ret)
+	if v.Stay, err = stayParam(c); err != nil {
+		return err
+	}
+	return render(c, views.Checkout(v))
 }
 
 // redirectToSettler sends a page request for an expired session that was
@@ -42,14 +46,9 @@ func (h *handler) pageSession(c *fiber.Ctx) (*store.Session, *store.Merchant, er
 		pageLocale(c, "", "")
 		return nil, nil, err
 	}
-	sess, err := h.store.Session(c.UserContext(), id)
+	sess, m, err := h.hub.Cache().SessionPage(c.UserContext(), id)
 	if err != nil {
 		pageLocale(c, "", "")
-		return nil, nil, err
-	}
-	m, err := h.store.Merchant(c.UserContext(), sess.MerchantID)
-	if err != nil {
-		pageLocale(c, sess.Locale, "")
 		return nil, nil, err
 	}
 	pageLocale(c, sess.Locale, m.DefaultLocale)

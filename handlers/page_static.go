@@ -14,6 +14,32 @@ func (h *handler) staticAsset(c *fiber.Ctx) error {
 		return errNotFound
 	}
 	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	return sendAsset(c, a)
+}
+
+// favicon is GET /favicon.ico, which browsers ask for by that name whatever
+// a page links (the embed links none): a small icon, cached for a day since
+// its URL cannot change with it.
+func (h *handler) favicon(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	return sendAsset(c, static.Get("favicon.ico"))
+}
+
+// sendAsset answers with the asset in the best coding the client accepts,
+// compressed once at start (package static), never per request.
+func sendAsset(c *fiber.Ctx, a *static.Asset) error {
 	c.Set(fiber.HeaderContentType, a.ContentType)
+	if a.Brotli == nil {
+		return c.Send(a.Body)
+	}
+	c.Vary(fiber.HeaderAcceptEncoding)
+	switch pickEncoding(c.Get(fiber.HeaderAcceptEncoding)) {
+	case encodingBrotli:
+		c.Set(fiber.HeaderContentEncoding, encodingBrotli)
+		return c.Send(a.Brotli)
+	case encodingGzip:
+		c.Set(fiber.HeaderContentEncoding, encodingGzip)
+		return c.Send(a.Gzip)
+	}
 	return c.Send(a.Body)
 }

@@ -30,7 +30,8 @@ func render(c *fiber.Ctx, comp templ.Component) error {
 		ret = switcherReturn(c.Path())
 	}
 	ctx := views.WithRequest(c.UserContext(), views.Request{Printer: p, Nonce: cspNonce(c),
-		CSRF: func() string { return csrfToken(c) }, Return: ret})
+		CSRF: func() string { return csrfToken(c) }, Return: ret,
+		Zone: locales.Zone(c.Get(fiber.HeaderAcceptLanguage), p.Code())})
 	var buf bytes.Buffer
 	if err := comp.Render(ctx, &buf); err != nil {
 		return err

@@ -210,7 +210,9 @@ func sameSet(a, b []string) bool {
 
 // untranslatedAllowed lists messages that may read the same as English in
 // another language. Keep it short: each entry hides a possible gap.
-var untranslatedAllowed = map[string]bool{}
+var untranslatedAllowed = map[string]bool{
+	"payment_method.cashapp": true, // a brand: "Cash App Pay" everywhere
+}
 
 // TestNoUntranslatedSentences catches English left behind in a locale: a
 // sentence of three or more words is never spelled identically in another

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -213,4 +214,24 @@ func (p *Printer) DateIn(t time.Time, loc *time.Location) string {
 // DateTimeIn is DateTime in the time zone loc.
 func (p *Printer) DateTimeIn(t time.Time, loc *time.Location) string {
 	return p.formats.dateTimeString(t.In(loc))
+}
+
+// Sentences joins whole sentences as the locale writes them one after the
+// other: with a space in most scripts, with none after the full-width
+// stops of Chinese and Japanese ("。", "！", "？"), where a space is a gap.
+func (p *Printer) Sentences(sentences ...string) string {
+	var b strings.Builder
+	for _, s := range sentences {
+		if s == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			prev, _ := utf8.DecodeLastRuneInString(b.String())
+			if !strings.ContainsRune("。！？", prev) {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(s)
+	}
+	return b.String()
 }

@@ -1,5 +1,7 @@
-// paypage checkout pages: the expiry and redirect countdowns. (Waiting for
-// a payment to settle is live.js's work.)
+// paypage checkout pages: times in the shopper's own time zone, the expiry
+// and redirect countdowns, and the new
+// status read out after live.js reloaded the page for it. (Waiting for a
+// payment to settle is live.js's work.)
 // Everything here is an enhancement; the pages work without it (see
 // docs/scripts-inventory.md). No third-party code, no cookies, no storage.
 (function () {
@@ -14,6 +16,25 @@
 
   function clock(s) {
     return one.format(Math.floor(s / 60)) + ":" + two.format(s % 60);
+  }
+
+  // time[data-local] shows a time in the browser's own zone, the zone named
+  // (the server could only guess it: locales.Zone). data-zone tells the
+  // tests which zone that was.
+  var zoned = null;
+  try {
+    zoned = new Intl.DateTimeFormat(lang, {
+      year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short"
+    });
+  } catch (e) { zoned = null; }
+  if (zoned) {
+    var zoneName = zoned.resolvedOptions().timeZone || "";
+    document.querySelectorAll("time[data-local]").forEach(function (el) {
+      var at = new Date(el.getAttribute("datetime"));
+      if (isNaN(at.getTime())) return;
+      el.textContent = zoned.format(at);
+      el.setAttribute("data-zone", zoneName);
+    });
   }
 
   // [data-countdown] ticks down from data-seconds. "expiry" reloads the page
@@ -44,16 +65,37 @@
         location.assign(el.getAttribute("data-href"));
       }
     }
+    // "Stay on this page" is a link to the page without the countdown; here
+    // it stops the countdown in place instead: the text says so, the button
+    // goes, and focus moves to the text (not lost to <body>).
     if (stay) {
-      stay.hidden = false;
-      stay.addEventListener("click", function () {
+      stay.addEventListener("click", function (e) {
+        e.preventDefault();
         clearInterval(timer);
         el.removeAttribute("data-countdown");
-        out.textContent = stay.getAttribute("data-stayed") || "";
-        stay.hidden = true;
+        out.setAttribute("role", "status");
+        out.textContent = stay.getAttribute("data-stayed");
+        stay.remove();
+        out.focus();
       });
     }
     timer = setInterval(tick, 1000);
     tick();
   });
+
+  // live.js reloads the page when the session changes and leaves a mark in
+  // history.state: the new status is read out in the polite live region,
+  // emptied first so that the same words are read again when they come back.
+  if (history.state && history.state.paypageLive) {
+    try {
+      history.replaceState(null, "");
+    } catch (e) { /* ignore */ }
+    var announcer = document.querySelector("[data-live-announcer]");
+    var banner = document.querySelector("main [role=status]");
+    var text = banner ? banner.textContent : document.title;
+    if (announcer && text) {
+      announcer.textContent = "";
+      setTimeout(function () { announcer.textContent = text.replace(/\s+/g, " ").trim(); }, 150);
+    }
+  }
 })();

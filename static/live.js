@@ -4,7 +4,8 @@
 // /pay/<id>/status every 2 s while the stream is down, and when the session
 // changes: reloads the page and reads the new status out to screen readers,
 // or, in the embed, updates the widget in place and posts the status to the
-// parent window at the one origin the server allowed. No third-party code,
+// parent window at the one origin the server allowed. Pages load it only
+// while the session can still change. No third-party code,
 // no cookies, no storage; it fetches only paypage's own URLs.
 (function () {
   "use strict";
@@ -17,7 +18,6 @@
   var id = el.getAttribute("data-session");
   var origin = el.getAttribute("data-origin"); // embed only
   var base = "/pay/" + encodeURIComponent(id);
-  var announcer = document.querySelector("[data-live-announcer]");
   var state = {
     id: id,
     status: el.getAttribute("data-status"),
@@ -36,14 +36,6 @@
       type: "paypage.status", id: state.id, status: state.status,
       payment_status: state.payment_status, version: state.version
     }, origin);
-  }
-
-  // announce puts text into the polite live region, emptied first so that
-  // the same words are read again when they come back.
-  function announce(text) {
-    if (!announcer || !text) return;
-    announcer.textContent = "";
-    setTimeout(function () { announcer.textContent = text.replace(/\s+/g, " ").trim(); }, 150);
   }
 
   function finish() {
@@ -76,7 +68,8 @@
   }
 
   // reloadPage shows the server's rendering of the new state; the mark in
-  // history.state survives the reload and has the status read out then.
+  // history.state survives the reload and has checkout.js read the status
+  // out then (the new page may be final, without this script).
   function reloadPage() {
     finish();
     try {
@@ -170,13 +163,6 @@
   document.addEventListener("submit", finish, true);
   window.addEventListener("beforeunload", finish);
 
-  if (history.state && history.state.paypageLive) {
-    try {
-      history.replaceState(null, "");
-    } catch (e) { /* ignore */ }
-    var banner = document.querySelector("main [role=status]");
-    announce(banner ? banner.textContent : document.title);
-  }
   post();
   if (FINAL[state.status]) {
     done = true;

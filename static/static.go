@@ -4,6 +4,8 @@
 package static
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"crypto/sha512"
 	"embed"
@@ -15,9 +17,11 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/andybalholm/brotli"
 )
 
-//go:embed *.css *.js *.svg
+//go:embed *.css *.js *.svg *.ico
 var files embed.FS
 
 // Prefix is the URL path under which assets are served.
@@ -30,6 +34,9 @@ type Asset struct {
 	Integrity   string // Subresource Integrity value, "sha384-…"
 	ContentType string
 	Body        []byte
+	// Brotli and Gzip are Body compressed once, at start, at the formats'
+	// best levels; nil for types that do not shrink (images but SVG).
+	Brotli, Gzip []byte
 }
 
 var (
@@ -59,6 +66,9 @@ func init() {
 		}
 		if a.ContentType == "" {
 			a.ContentType = "application/octet-stream"
+		}
+		if Compressible(a.ContentType) {
+			a.Brotli, a.Gzip = compress(body)
 		}
 		byName[a.Name] = a
 		byFile[a.File] = a
@@ -96,4 +106,39 @@ func All() []*Asset {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// Compressible reports whether a response of the content type is worth
+// compressing: text (HTML, CSS), JavaScript, JSON and SVG.
+func Compressible(contentType string) bool {
+	ct, _, _ := strings.Cut(contentType, ";")
+	ct = strings.TrimSpace(strings.ToLower(ct))
+	return strings.HasPrefix(ct, "text/") || ct == "application/javascript" || ct == "application/json" ||
+		ct == "image/svg+xml" || strings.HasSuffix(ct, "+json")
+}
+
+// compress returns body in brotli and in gzip, each at its best level: paid
+// once per asset at start, not per request.
+func compress(body []byte) (br, gz []byte) {
+	var b bytes.Buffer
+	w := brotli.NewWriterLevel(&b, brotli.BestCompression)
+	if _, err := w.Write(body); err != nil {
+		panic(err)
+	}
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+	br = bytes.Clone(b.Bytes())
+	b.Reset()
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		panic(err)
+	}
+	if _, err := zw.Write(body); err != nil {
+		panic(err)
+	}
+	if err := zw.Close(); err != nil {
+		panic(err)
+	}
+	return br, b.Bytes()
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,11 @@ type Hub struct {
 	listener  *pq.Listener
 	conns     *listenDialer
 	listening atomic.Bool   // the LISTEN connection brings this process's changes too
+	connected atomic.Bool   // listening, and the LISTEN connection is up: no notification is being lost
 	done      chan struct{} // closed when run has returned
+
+	cache *SessionCache // dropped entries on the signals (session_cache.go)
+	syncs *syncer       // markers through the LISTEN connection (hub_sync.go)
 
 	dialer  pq.Dialer // nil: TCP with keepalives; tests hold reconnections back with theirs
 	resyncs int       // how many times every watcher was signalled after a reconnection
@@ -69,6 +74,12 @@ func NewHub(s *Store, log *slog.Logger) *Hub {
 		log = slog.Default()
 	}
 	h := &Hub{subs: make(map[string]map[chan struct{}]struct{}), store: s, log: log}
+	var sync func(context.Context) error // SQLite: every change is made, and signalled, in process
+	if s.engine == Postgres {
+		h.syncs = newSyncer(h)
+		sync = h.syncs.wait // nothing is used before Listen: wait fails until it listens
+	}
+	h.cache = newSessionCache(s, sync)
 	prev := s.OnChange
 	s.OnChange = func(id string) {
 		if prev != nil {
@@ -78,8 +89,17 @@ func NewHub(s *Store, log *slog.Logger) *Hub {
 			h.Notify(id)
 		}
 	}
+	s.onMerchantChange = func(id string) {
+		if !h.listening.Load() {
+			h.cache.dropMerchant(id)
+		}
+	}
 	return h
 }
+
+// Cache is the hub's cache of the sessions the shopper's pages read, kept
+// true by the hub's signals.
+func (h *Hub) Cache() *SessionCache { return h.cache }
 
 // Subscribe returns a channel that receives a value whenever session id may
 // have changed, and a function that ends the subscription. The channel holds
@@ -130,6 +150,7 @@ const AllSessions = "*"
 // Notify signals the watchers of session id, and those of AllSessions,
 // without ever blocking.
 func (h *Hub) Notify(id string) {
+	h.cache.drop(id) // first: the watchers woken re-read the store
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs[id] {
@@ -144,6 +165,7 @@ func (h *Hub) Notify(id string) {
 
 // notifyAll signals every watcher: they all re-read the store.
 func (h *Hub) notifyAll() {
+	h.cache.clear()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.resyncs++
@@ -178,6 +200,7 @@ func (h *Hub) Listen(ctx context.Context) error {
 		}
 		switch ev {
 		case pq.ListenerEventDisconnected:
+			h.lost()
 			h.log.Warn("live updates: PostgreSQL listener disconnected; reconnecting", "err", err)
 		case pq.ListenerEventConnectionAttemptFailed:
 			if failures++; failures == 1 {
@@ -215,7 +238,9 @@ func (h *Hub) Listen(ctx context.Context) error {
 		return errors.New("store: hub: listen on a closed or already listening hub")
 	}
 	h.listener, h.conns, h.done = l, conns, make(chan struct{})
+	h.cache.clear() // changes of other instances were not signalled until now
 	h.listening.Store(true)
+	h.connected.Store(true)
 	go h.run(l, conns, h.done)
 	return nil
 }
@@ -258,10 +283,14 @@ func (h *Hub) run(l *pq.Listener, conns *listenDialer, done chan struct{}) {
 			if n == nil {
 				// The connection was re-established: whatever was notified
 				// while it was down is lost, so everyone looks again.
+				// The cache is cleared before it is trusted again, and
+				// before the watchers are woken.
+				h.cache.clear()
+				h.connected.Store(true)
 				h.notifyAll()
 				continue
 			}
-			h.Notify(n.Extra)
+			h.dispatch(n.Extra)
 		case <-ping.C:
 			// A quiet connection that died without a word (a dropped
 			// network path) is only found out by using it. Ping waits for
@@ -280,6 +309,29 @@ func (h *Hub) run(l *pq.Listener, conns *listenDialer, done chan struct{}) {
 	}
 }
 
+// dispatch handles one notification's payload: a session's id, a
+// merchant's change or a sync marker.
+func (h *Hub) dispatch(payload string) {
+	switch {
+	case strings.HasPrefix(payload, syncPrefix):
+		h.syncs.arrived(payload)
+	case strings.HasPrefix(payload, merchantPrefix):
+		h.cache.dropMerchant(strings.TrimPrefix(payload, merchantPrefix))
+	default:
+		h.Notify(payload)
+	}
+}
+
+// lost is called when the LISTEN connection is lost: notifications sent
+// until it is back are gone, so the cache is not used meanwhile.
+func (h *Hub) lost() {
+	h.connected.Store(false)
+	h.cache.clear()
+	if h.syncs != nil {
+		h.syncs.fail(errNotListening)
+	}
+}
+
 // Close ends every subscription (their channels close, so open streams end)
 // and the LISTEN connection. Subscribing afterwards yields a closed channel.
 func (h *Hub) Close() error {
@@ -289,6 +341,7 @@ func (h *Hub) Close() error {
 		return nil
 	}
 	h.closed = true
+	h.connected.Store(false)
 	for id, set := range h.subs {
 		for ch := range set {
 			close(ch)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"sync/atomic"
 	"time"
 )
@@ -154,10 +155,82 @@ func (c *timedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 }
 
 func (c *timedConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	var (
+		st  driver.Stmt
+		err error
+	)
 	if p, ok := c.Conn.(driver.ConnPrepareContext); ok {
-		return p.PrepareContext(ctx, query)
+		st, err = p.PrepareContext(ctx, query)
+	} else {
+		st, err = c.Conn.Prepare(query)
 	}
-	return c.Conn.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	return &timedStmt{Stmt: st, t: c.t}, nil
+}
+
+// timedStmt times the runs of a prepared statement as timedConn times
+// the statements sent as text.
+type timedStmt struct {
+	driver.Stmt
+	t *queryTimer
+}
+
+func (s *timedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	start := s.t.start()
+	var (
+		rows driver.Rows
+		err  error
+	)
+	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
+		rows, err = q.QueryContext(ctx, args)
+	} else {
+		var vals []driver.Value
+		if vals, err = plainValues(args); err == nil {
+			rows, err = s.Stmt.Query(vals) //nolint:staticcheck // the driver has nothing newer
+		}
+	}
+	s.t.done(OpQuery, start, err)
+	return rows, err
+}
+
+func (s *timedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	start := s.t.start()
+	var (
+		res driver.Result
+		err error
+	)
+	if e, ok := s.Stmt.(driver.StmtExecContext); ok {
+		res, err = e.ExecContext(ctx, args)
+	} else {
+		var vals []driver.Value
+		if vals, err = plainValues(args); err == nil {
+			res, err = s.Stmt.Exec(vals) //nolint:staticcheck // the driver has nothing newer
+		}
+	}
+	s.t.done(OpExec, start, err)
+	return res, err
+}
+
+func (s *timedStmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if n, ok := s.Stmt.(driver.NamedValueChecker); ok {
+		return n.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip // the connection's, then database/sql's conversion
+}
+
+// plainValues turns positional arguments into the values of a driver
+// without context support (named ones it cannot take).
+func plainValues(args []driver.NamedValue) ([]driver.Value, error) {
+	vals := make([]driver.Value, len(args))
+	for i, a := range args {
+		if a.Name != "" {
+			return nil, errors.New("store: the driver does not take named arguments")
+		}
+		vals[i] = a.Value
+	}
+	return vals, nil
 }
 
 func (c *timedConn) Ping(ctx context.Context) error {

@@ -32,6 +32,7 @@ func (s *Store) ListMerchants(ctx context.Context) ([]*Merchant, error) {
 // result is invalid. The change is audited as done by the actor of ctx.
 func (s *Store) UpdateMerchant(ctx context.Context, id string, edit func(*Merchant) error) (*Merchant, error) {
 	var out *Merchant
+	changed := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		before, err := s.lockMerchant(ctx, tx, id)
 		if err != nil {
@@ -58,10 +59,17 @@ func (s *Store) UpdateMerchant(ctx context.Context, id string, edit func(*Mercha
 			recovery_enabled = :recovery_enabled, api_version = :api_version WHERE id = :id`, &m); err != nil {
 			return err
 		}
+		if err := s.notifyMerchantInTx(ctx, tx, id); err != nil {
+			return err
+		}
+		changed = true
 		return audit(ctx, tx, id, "update", changes, s.now().Unix())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: update merchant %s: %w", id, err)
+	}
+	if changed {
+		s.merchantChanged(id)
 	}
 	return out, nil
 }
@@ -71,6 +79,7 @@ func (s *Store) UpdateMerchant(ctx context.Context, id string, edit func(*Mercha
 // again. Doing what is already done changes and records nothing.
 func (s *Store) SetMerchantDisabled(ctx context.Context, id string, disabled bool) (*Merchant, error) {
 	var out *Merchant
+	changed := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		m, err := s.lockMerchant(ctx, tx, id)
 		if err != nil {
@@ -89,10 +98,17 @@ func (s *Store) SetMerchantDisabled(ctx context.Context, id string, disabled boo
 			return err
 		}
 		m.DisabledAt = at
+		if err := s.notifyMerchantInTx(ctx, tx, id); err != nil {
+			return err
+		}
+		changed = true
 		return audit(ctx, tx, id, action, map[string]any{}, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: disable merchant %s: %w", id, err)
+	}
+	if changed {
+		s.merchantChanged(id)
 	}
 	return out, nil
 }
@@ -165,4 +181,23 @@ func expiryOrNow(at *int64, now time.Time) int64 {
 		return now.Unix()
 	}
 	return *at
+}
+
+// notifyMerchantInTx tells, at commit, every instance that LISTENs on
+// PostgreSQL that what merchant id's pages show changed: their caches of its
+// sessions are dropped.
+func (s *Store) notifyMerchantInTx(ctx context.Context, tx *sqlx.Tx, id string) error {
+	if s.engine != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_notify('`+notifyChannel+`', $1)`, merchantPrefix+id)
+	return err
+}
+
+// merchantChanged tells this process, after a commit, that merchant id's
+// pages changed.
+func (s *Store) merchantChanged(id string) {
+	if s.onMerchantChange != nil {
+		s.onMerchantChange(id)
+	}
 }

@@ -61,7 +61,7 @@ func (s *Store) createAndRecord(ctx context.Context, tx *sqlx.Tx, sess *Session,
 		return err
 	}
 	if existing != "" {
-		older, err := s.getSession(ctx, tx, existing)
+		older, err := s.getSessionIn(ctx, tx, existing)
 		if err != nil {
 			return err
 		}

@@ -169,7 +169,7 @@ func (s *Store) insertSession(ctx context.Context, tx *sqlx.Tx, sess *Session) e
 // Session returns a session by id with its line items, fees and refunds, as
 // the shopper's pages see it: any merchant, with the clock applied.
 func (s *Store) Session(ctx context.Context, id string) (*Session, error) {
-	sess, err := s.getSession(ctx, s.db, id)
+	sess, err := s.getSession(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: get session %s: %w", id, err)
 	}
@@ -179,7 +179,7 @@ func (s *Store) Session(ctx context.Context, id string) (*Session, error) {
 // MerchantSession returns a session only when it belongs to merchant and mode;
 // otherwise ENOTFOUND, exactly as for an id that does not exist.
 func (s *Store) MerchantSession(ctx context.Context, merchantID string, livemode bool, id string) (*Session, error) {
-	sess, err := s.getSession(ctx, s.db, id)
+	sess, err := s.getSession(ctx, id)
 	if err == nil && (sess.MerchantID != merchantID || sess.Livemode != livemode) {
 		err = &Error{Code: ENOTFOUND, Message: "not found"}
 	}
@@ -193,19 +193,18 @@ func (s *Store) MerchantSession(ctx context.Context, merchantID string, livemode
 // a session's (bytes that are not text included).
 var errNoSession = &Error{Code: ENOTFOUND, Message: "not found"}
 
-func (s *Store) getSession(ctx context.Context, h Handler, id string) (*Session, error) {
-	if !IsSessionID(id) {
-		return nil, errNoSession
-	}
-	var sess Session
-	if err := h.GetContext(ctx, &sess, h.Rebind(`SELECT `+sessionColumns+` FROM checkout_sessions WHERE id = ?`), id); err != nil {
-		return nil, mapErr(err)
-	}
-	if err := loadChildren(ctx, h, []*Session{&sess}); err != nil {
+func (s *Store) getSession(ctx context.Context, id string) (*Session, error) {
+	return s.getSessionIn(ctx, nil, id)
+}
+
+// getSessionIn is getSession in tx (on the pool when tx is nil).
+func (s *Store) getSessionIn(ctx context.Context, tx *sqlx.Tx, id string) (*Session, error) {
+	sess, _, err := s.readSession(ctx, tx, id, false)
+	if err != nil {
 		return nil, err
 	}
 	sess.Effective(s.now().Unix())
-	return &sess, nil
+	return sess, nil
 }
 
 // ListParams selects a page of a merchant's sessions, newest first.
@@ -474,19 +473,37 @@ type State struct {
 // SessionState reads only a session's state, in one query, with the clock
 // applied: live streams and /status polling read it on every change.
 func (s *Store) SessionState(ctx context.Context, id string) (State, error) {
+	st, err := s.rawSessionState(ctx, id)
+	if err != nil {
+		return State{}, err
+	}
+	return s.clockState(st), nil
+}
+
+const sessionStateSQL = `SELECT id, status, payment_status, version, expires_at FROM checkout_sessions WHERE id = ?`
+
+// rawSessionState is SessionState as stored, before the clock.
+func (s *Store) rawSessionState(ctx context.Context, id string) (State, error) {
 	if !IsSessionID(id) {
 		return State{}, fmt.Errorf("store: get state of %s: %w", id, errNoSession)
 	}
-	var st State
-	err := s.db.GetContext(ctx, &st, s.db.Rebind(`SELECT id, status, payment_status, version, expires_at
-		FROM checkout_sessions WHERE id = ?`), id)
+	stmt, err := s.prepared(ctx, sessionStateSQL)
 	if err != nil {
 		return State{}, fmt.Errorf("store: get state of %s: %w", id, mapErr(err))
 	}
+	var st State
+	if err := stmt.GetContext(ctx, &st, id); err != nil {
+		return State{}, fmt.Errorf("store: get state of %s: %w", id, mapErr(err))
+	}
+	return st, nil
+}
+
+// clockState is st with the clock applied: open past its expiry is expired.
+func (s *Store) clockState(st State) State {
 	if st.Status == StatusOpen && s.now().Unix() >= st.ExpiresAt {
 		st.Status = StatusExpired
 	}
-	return st, nil
+	return st
 }
 
 // SessionOwner says, in one query, whose a session is and in which mode:

@@ -53,11 +53,15 @@ type Store struct {
 	// OnChange, when set, is called after every committed session change with
 	// the session id (the in-process half of live updates).
 	OnChange func(sessionID string)
+	// onMerchantChange, set by the hub, is called after a committed change
+	// of what a merchant's pages show.
+	onMerchantChange func(merchantID string)
 	// OnTransition, when set, is called after every committed transition
 	// with its action and source (for metrics).
 	OnTransition func(action Action, source string)
 
 	timer *queryTimer // times every database round trip (ObserveQueries)
+	stmts *stmtCache  // statements prepared on the pool (session_read.go)
 }
 
 // Open connects to the database named by rawURL: "postgres://…" or
@@ -84,7 +88,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 	}
-	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now, timer: timer}
+	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now, timer: timer, stmts: &stmtCache{}}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {

@@ -63,6 +63,7 @@ type Style struct {
 	font          string
 	radius        string
 	radiusControl string
+	css           string // CSS(), built once by NewStyle
 }
 
 // Fixed colours of paypage's own chrome. Each pair was checked for WCAG AA
@@ -82,11 +83,11 @@ const (
 	defBrand   = "#1f2933"
 )
 
-// NewStyle resolves an Appearance: invalid or missing values fall back to
+// newStyle resolves an Appearance: invalid or missing values fall back to
 // paypage's defaults, text colours on merchant colours are chosen by WCAG
 // contrast, and links and focus rings use a merchant colour only where it is
 // readable.
-func NewStyle(a Appearance) Style {
+func newStyle(a Appearance) Style {
 	s := Style{Theme: "light", font: fontStacks["system"], radius: radii["rounded"][0], radiusControl: radii["rounded"][1]}
 	switch a.Theme {
 	case "dark", "auto":
@@ -150,6 +151,13 @@ func resolve(dark bool, bg, brand, button string) palette {
 // CSS returns the style sheet that sets the custom properties app.css uses.
 // Every value in it is a validated colour or one of the fixed tables above.
 func (s Style) CSS() string {
+	if s.css != "" {
+		return s.css // built once, by NewStyle
+	}
+	return s.buildCSS()
+}
+
+func (s Style) buildCSS() string {
 	var b strings.Builder
 	b.WriteString(":root{")
 	s.writeConstants(&b)

@@ -91,6 +91,8 @@ func TestCheckoutEveryState(t *testing.T) {
 			want: []string{"refund"}},
 		{state: StateRefunded, status: "complete", pay: "refunded", banner: "Refunded",
 			mod: func(v *CheckoutView) { v.AmountRefunded = 3190 }},
+		{state: StateReversed, status: "complete", pay: "reversed", banner: "Payment reversed",
+			want: []string{"back-to-merchant"}, notWant: []string{"pay", "countdown", "recover", "refund"}},
 		{state: StateExpired, status: "expired", pay: "unpaid", banner: "This checkout has expired",
 			mod:  func(v *CheckoutView) { v.RecoveryEnabled = true },
 			want: []string{"recover", "back-to-merchant"}, notWant: []string{"pay"}, forms: 1},
@@ -242,6 +244,9 @@ func TestReturnPagesFollowTheStoredState(t *testing.T) {
 		{"pending of processing", ReturnPending, "processing", "pending", false, "We're waiting for confirmation", false},
 		{"pending of paid", ReturnPending, "complete", "paid", false, "Thank you!", true},
 		{"pending of failed", ReturnPending, "open", "failed", false, "Pay Demo Coffee", false},
+		{"success of reversed", ReturnSuccess, "complete", "reversed", false, "Payment reversed", false},
+		{"pending of reversed", ReturnPending, "complete", "reversed", false, "Payment reversed", false},
+		{"cancel of reversed", ReturnCancel, "complete", "reversed", false, "Payment reversed", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := baseView()
@@ -251,7 +256,7 @@ func TestReturnPagesFollowTheStoredState(t *testing.T) {
 				t.Errorf("<h1> %q, want %q", got, tc.heading)
 			}
 			body := doc.Find("body").Text()
-			if tc.status != "complete" && (strings.Contains(body, "Thank you") || strings.Contains(body, "Payment received")) {
+			if (tc.status != "complete" || tc.pay == "reversed") && (strings.Contains(body, "Thank you") || strings.Contains(body, "Payment received")) {
 				t.Errorf("an unpaid session's page says it was paid:\n%s", body)
 			}
 			cd := doc.Find(`[data-countdown="redirect"]`)
@@ -316,7 +321,7 @@ func TestMerchantTextIsEscaped(t *testing.T) {
 			t.Errorf("%s: merchant text reached the page unescaped", st.status)
 		}
 		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(html))
-		if doc.Find("script").Length() != len(scripts) || doc.Find("img").Length() != 1 {
+		if doc.Find("script").Length() != len(pageScripts(st.status)) || doc.Find("img").Length() != 1 {
 			t.Errorf("%s: the page has %d scripts and %d images", st.status, doc.Find("script").Length(), doc.Find("img").Length())
 		}
 		if !strings.Contains(doc.Find(".merchant-name").Text(), x) {

@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paypage/paypage/locales"
@@ -21,6 +22,9 @@ type Request struct {
 	// Return is the page the language switcher brings the shopper back to
 	// ("" where there is none of ours to go back to).
 	Return string
+	// Zone is the time zone times are shown in until the browser's own
+	// takes over (static/checkout.js); nil: UTC. See locales.Zone.
+	Zone *time.Location
 }
 
 type requestKey struct{}
@@ -57,21 +61,47 @@ func switcherReturn(ctx context.Context) string { return request(ctx).Return }
 
 // t translates a message id for the shopper.
 func t(ctx context.Context, id string, data ...map[string]any) string {
-	return printer(ctx).T(id, data...)
+	return oneFullStop(printer(ctx).T(id, data...), data)
 }
 
 // n translates a plural message id for count.
 func n(ctx context.Context, id string, count int, data ...map[string]any) string {
-	return printer(ctx).N(id, count, data...)
+	return oneFullStop(printer(ctx).N(id, count, data...), data)
+}
+
+// oneFullStop lets a value that ends in its own full stop ("Sunny Side Surf
+// Co.") end the sentence it closes: "Contact Sunny Side Surf Co.", not "Co..".
+func oneFullStop(s string, data []map[string]any) string {
+	for _, d := range data {
+		for _, v := range d {
+			if w, ok := v.(string); ok && strings.HasSuffix(strings.TrimSuffix(w, pdi), ".") {
+				s = strings.ReplaceAll(s, w+".", w)
+			}
+		}
+	}
+	return s
 }
 
 // money is the pages' one way to show an amount: integer minor units in the
-// currency's ISO 4217 exponent, in the shopper's locale.
+// currency's ISO 4217 exponent, in the shopper's locale, direction-isolated.
 func money(ctx context.Context, minor int64, currency string) string {
-	return printer(ctx).Money(minor, currency)
+	return isoAmount(ctx, printer(ctx).Money(minor, currency))
 }
 
-func dateTime(ctx context.Context, at time.Time) string { return printer(ctx).DateTime(at) }
+// zone is the shopper's time zone as the server can tell it.
+func zone(ctx context.Context) *time.Location {
+	if z := request(ctx).Zone; z != nil {
+		return z
+	}
+	return time.UTC
+}
+
+// localTime is a time in the shopper's zone, the zone named: "Dec 3, 2026,
+// 9:01 AM JST".
+func localTime(ctx context.Context, at time.Time) string {
+	z := zone(ctx)
+	return iso(ctx, printer(ctx).DateTimeIn(at, z)+" "+locales.ZoneName(at, z))
+}
 
 // clock formats a number of seconds as m:ss in the shopper's digits, the
 // same way static/checkout.js ticks it on.

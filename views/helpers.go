@@ -43,7 +43,7 @@ func (v CheckoutView) tone() string {
 	switch v.State() {
 	case StatePaid, StateCompleteFree:
 		return "ok"
-	case StateFailed:
+	case StateFailed, StateReversed:
 		return "bad"
 	case StateExpired, StateRequiresAction:
 		return "warn"
@@ -55,15 +55,16 @@ func (v CheckoutView) tone() string {
 
 func (v CheckoutView) chrome(ctx context.Context) chrome {
 	c := chrome{
-		Title:    t(ctx, v.bannerKey()+".title") + " · " + v.Merchant,
+		Title:    t(ctx, v.bannerKey()+".title") + " · " + iso(ctx, v.Merchant),
 		Style:    NewStyle(v.Appearance),
 		Merchant: v.Merchant,
 		LogoURL:  v.Appearance.LogoURL,
 		TestMode: !v.Livemode,
 		Support:  v.Support,
 		Refresh:  v.Refresh(),
+		Scripts:  pageScripts(v.Status),
 	}
-	if u := v.RedirectURL(); u != "" {
+	if u := v.RedirectURL(); u != "" && !v.Stay {
 		c.Refresh, c.RedirectURL = RedirectSeconds, u
 	}
 	return c
@@ -97,8 +98,21 @@ func paymentMethod(ctx context.Context, typ string) string {
 func redirectTexts(ctx context.Context, v CheckoutView) string {
 	texts := make([]string, RedirectSeconds+1)
 	for i := range texts {
-		texts[i] = n(ctx, "return.redirecting", i, map[string]any{"Merchant": v.Merchant})
+		texts[i] = n(ctx, "return.redirecting", i, map[string]any{"Merchant": iso(ctx, v.Merchant)})
 	}
 	b, _ := json.Marshal(texts)
 	return string(b)
+}
+
+// stayURL is this return page without the redirect countdown: where "Stay
+// on this page" goes when no script stops the countdown in place.
+func (v CheckoutView) stayURL() string { return "/pay/" + v.ID + "/" + v.Return + "?stay=1" }
+
+// liveLabel is the live-mode pay button: the amount, and who takes it.
+func (v CheckoutView) liveLabel(ctx context.Context) string {
+	amount := money(ctx, v.AmountTotal, v.Currency)
+	if v.Provider == "" {
+		return t(ctx, "checkout.pay_button", map[string]any{"Amount": amount})
+	}
+	return t(ctx, "checkout.pay_with", map[string]any{"Amount": amount, "Provider": iso(ctx, v.Provider)})
 }

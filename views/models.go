@@ -31,6 +31,7 @@ const (
 	StateCompleteFree      State = "complete_free"       // complete, nothing was due
 	StatePartiallyRefunded State = "partially_refunded"
 	StateRefunded          State = "refunded"
+	StateReversed          State = "reversed" // complete, but the payment was taken back (a chargeback): not paid
 	StateExpired           State = "expired"
 	StateCanceled          State = "canceled"
 )
@@ -88,6 +89,9 @@ type CheckoutView struct {
 	Recovered         bool // this session replaces an expired one
 
 	Return string // "", or one of ReturnSuccess, ReturnCancel, ReturnPending
+	// Stay: the shopper chose to stay on a settled return page rather than
+	// be taken on to the merchant (see stayURL).
+	Stay bool
 }
 
 // Support is how the shopper reaches the merchant.
@@ -150,6 +154,8 @@ func (v CheckoutView) State() State {
 			return StatePartiallyRefunded
 		case "refunded":
 			return StateRefunded
+		case "reversed":
+			return StateReversed
 		}
 		return StatePaid
 	case "expired":

@@ -266,7 +266,8 @@ func Problems(t testing.TB, ctx context.Context) []string {
 }
 
 // CheckClean fails on CSP violations, script errors, a style sheet that did
-// not apply, or a script that did not run (a wrong SRI hash or nonce).
+// not apply, or a script that did not run (a wrong SRI hash or nonce): a
+// page that loads checkout.js must have run it.
 func CheckClean(t testing.TB, ctx context.Context) {
 	t.Helper()
 	if problems := Problems(t, ctx); len(problems) > 0 {
@@ -275,7 +276,15 @@ func CheckClean(t testing.TB, ctx context.Context) {
 	if !Eval[bool](t, ctx, `Array.from(document.querySelectorAll("link[rel=stylesheet]")).every(function (l) { return l.sheet !== null; })`) {
 		t.Error("a style sheet did not apply")
 	}
-	if !Eval[bool](t, ctx, `document.documentElement.classList.contains("js")`) {
+	if !Eval[bool](t, ctx, `!document.querySelector('script[src*="/checkout."]') || document.documentElement.classList.contains("js")`) {
 		t.Error("checkout.js did not run")
+	}
+}
+
+// WaitGone waits until the selector matches no element.
+func WaitGone(t testing.TB, ctx context.Context, sel string, d time.Duration) {
+	t.Helper()
+	if err := chromedp.Do(WithTimeout(t, ctx, d), chromedp.WaitNotPresent(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("waiting for %s to go: %v", sel, err)
 	}
 }

@@ -100,6 +100,12 @@ func SeedPages(t testing.TB, srv *Server) []PageCase {
 	transition(hosted.ID, store.Transition{Action: store.ActionSucceed, Source: "test_panel", PaymentMethod: "card"})
 	add("hosted-receipt", hosted.ID, "")
 
+	reversed := create(false, store.SessionParams{SuccessURL: "https://demo.example/thanks"})
+	transition(reversed.ID, store.Transition{Action: store.ActionSucceed, Source: "test_panel", PaymentMethod: "blik"})
+	transition(reversed.ID, store.Transition{Action: store.ActionReverse, Source: "payment_event", FailureReason: "chargeback"})
+	add("reversed", reversed.ID, "")
+	add("return-success-reversed", reversed.ID, "/success")
+
 	branded := create(false, store.SessionParams{
 		Mode: "subscription", ClientReferenceID: "SUB-77", CustomerEmail: "grace@example.com",
 		LineItems: []store.LineItemParams{{Quantity: 1, PriceData: &store.PriceData{UnitAmount: &unit,

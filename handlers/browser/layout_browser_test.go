@@ -1,0 +1,135 @@
+package browser_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	bt "github.com/paypage/paypage/handlers/browsertest"
+	"github.com/paypage/paypage/handlers/handlertest"
+	"github.com/paypage/paypage/store"
+	"github.com/paypage/paypage/store/storetest"
+)
+
+// charLefts is a script that returns, for the element sel, the left edge of
+// the first drawn box of each character asked for (by its first occurrence
+// in the element's text), so that tests can check the order in which the
+// browser drew them.
+const charLefts = `(function (sel, chars) {
+  var el = document.querySelector(sel), out = {};
+  var walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (var node; (node = walk.nextNode());) {
+    for (var i = 0; i < node.data.length; i++) {
+      var c = node.data[i];
+      if (chars.indexOf(c) < 0 || c in out) continue;
+      var r = document.createRange();
+      r.setStart(node, i);
+      r.setEnd(node, i + 1);
+      out[c] = r.getBoundingClientRect().left;
+    }
+  }
+  return out;
+})(%q, %q)`
+
+// TestBrowserArabicAmountsReadRight draws a US-dollar total and discount
+// in Arabic and checks, by where each character landed, that the amount
+// reads as CLDR writes it: the number first (rightmost), then the symbol
+// "US$" in one piece to its left, the minus sign against the digits.
+// Without direction isolation Chromium drew "$US 64.80" and "$-3.20 US".
+func TestBrowserArabicAmountsReadRight(t *testing.T) {
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	unit := int64(6800)
+	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: "ar", Currency: "usd",
+		LineItems: []store.LineItemParams{{Quantity: 1, PriceData: &store.PriceData{UnitAmount: &unit,
+			ProductData: &store.ProductData{Name: "Olive oil", Description: "1 kg each month"}}}},
+		Fees: []store.AdjustmentParams{{Type: store.AdjustDiscount, Label: "WELCOME", Amount: 320}}})
+	ctx := b.Tab(t, 360)
+	bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
+	for _, tc := range []struct {
+		name, sel, order string // order: characters from left to right as drawn
+	}{
+		{"total", `[data-testid="total"]`, "U$68"},        // US$ 64.80
+		{"discount", `[data-kind="discount"] dd`, "U$-3"}, // US$ -3.20
+		{"unit in the item's text", `.item-desc`, "1kh"},  // 1 kg each month, left to right inside
+	} {
+		lefts := bt.Eval[map[string]float64](t, ctx, fmt.Sprintf(charLefts, tc.sel, tc.order))
+		for i := 1; i < len(tc.order); i++ {
+			a, z := string(tc.order[i-1]), string(tc.order[i])
+			la, okA := lefts[a]
+			lz, okZ := lefts[z]
+			if !okA || !okZ || la >= lz {
+				t.Errorf("%s: %q drawn at %v, %q at %v; want %q left of %q (all: %v)", tc.name, a, la, z, lz, a, z, lefts)
+			}
+		}
+	}
+	bt.Screenshot(t, ctx, "rtl-arabic-usd-360")
+	bt.CheckClean(t, ctx)
+	b.CheckAccessible(t, ctx)
+}
+
+// TestBrowserStayOnThisPage clicks "Stay on this page" on a paid /success
+// page, with and without JavaScript: the button is shown and works either
+// way, the page is still there after the redirect's five seconds are up,
+// the text says the shopper stays (never blank), and with JavaScript the
+// button goes and focus lands on that text, not on <body>.
+func TestBrowserStayOnThisPage(t *testing.T) {
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	for _, script := range []bool{true, false} {
+		t.Run(fmt.Sprintf("javascript=%v", script), func(t *testing.T) {
+			t.Parallel()
+			sess := handlertest.CreateSession(t, srv, false, store.SessionParams{SuccessURL: srv.URL + "/healthz"})
+			handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionSucceed, Source: "payment_event"})
+			ctx := b.Tab(t, 360)
+			if !script {
+				if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			page := srv.URL + "/pay/" + sess.ID + "/success"
+			bt.Open(t, ctx, page)
+			if n := bt.Eval[int](t, ctx, `document.querySelectorAll('meta[http-equiv="refresh"]').length`); !script && n != 1 {
+				t.Fatalf("without scripts the page has %d refresh, want the one that takes it on", n)
+			}
+			bt.WaitFor(t, ctx, "[data-stay]", 5*time.Second) // visible: the hidden attribute no longer loses to .button
+			bt.Click(t, ctx, "[data-stay]")
+			text := `[data-countdown-text]`
+			if script {
+				bt.WaitGone(t, ctx, "[data-stay]", 5*time.Second)
+				if got := bt.Eval[string](t, ctx, `document.activeElement.matches("[data-countdown-text]") ? "text" : document.activeElement.tagName`); got != "text" {
+					t.Errorf("after Stay focus is on %s, want the text that says so", got)
+				}
+			} else {
+				page += "?stay=1"
+				bt.WaitFor(t, ctx, `[data-testid="stayed"]`, 5*time.Second)
+				text = `[data-testid="stayed"] p`
+			}
+			if script {
+				// The redirect was due 5 s after the page loaded: wait until
+				// then (on the page's own clock), and see it did not happen.
+				bt.Eval[bool](t, ctx, `new Promise(function (done) {
+					(function check() { performance.now() > 6500 ? done(true) : setTimeout(check, 100); })();
+				})`)
+			} else if n := bt.Eval[int](t, ctx, `document.querySelectorAll('meta[http-equiv="refresh"]').length`); n != 0 {
+				// Without scripts nothing but a refresh can move the page on.
+				t.Errorf("the page stayed on has %d refresh", n)
+			}
+			if loc, _ := chromedp.Run(ctx, chromedp.Location()); loc != page {
+				t.Fatalf("after Stay the tab went on to %s", loc)
+			}
+			if got := strings.TrimSpace(bt.Eval[string](t, ctx, `document.querySelector('`+text+`').textContent`)); got != "The automatic redirect is off. You'll stay on this page." {
+				t.Errorf("after Stay the text says %q", got)
+			}
+			if script { // axe-core needs scripts to run
+				b.CheckAccessible(t, ctx)
+			}
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package handlers_test
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paypage/paypage/handlers/handlertest"
+	"github.com/paypage/paypage/store"
+	"github.com/paypage/paypage/store/storetest"
+)
+
+// opCounter counts the statements a store sends, by kind.
+type opCounter struct {
+	mu sync.Mutex
+	n  map[store.Op]int
+}
+
+func countOps(st *store.Store) *opCounter {
+	c := &opCounter{n: map[store.Op]int{}}
+	st.ObserveQueries(func(op store.Op, _ time.Duration) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.n[op]++
+	})
+	return c
+}
+
+func (c *opCounter) take() map[store.Op]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = map[store.Op]int{}
+	return n
+}
+
+// A session's page and its /status shown again are served without a read
+// of the database (on PostgreSQL, with one sync statement each, which
+// proves nothing changed on another instance meanwhile); a change shows at
+// once, through the same instance or another one.
+func TestRepeatedPagesAndStatusDoNotReadTheDatabase(t *testing.T) {
+	t.Parallel()
+	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
+		a := handlertest.StartInstance(t, dbURL, time.Second)
+		b := a
+		if a.Store.Engine() == store.Postgres {
+			b = handlertest.StartInstance(t, dbURL, time.Second) // another instance on the same database
+		}
+		m, keys := handlertest.Merchant(t, a.Store)
+		sess := handlertest.MugSession(t, a.Store, m, nil)
+		page, status := b.URL+"/pay/"+sess.ID, b.URL+"/pay/"+sess.ID+"/status"
+		for _, u := range []string{page, page, status} { // the first two may read: the cache fills
+			if p := getPage(t, u); p.resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: %d", u, p.resp.StatusCode)
+			}
+		}
+		count := countOps(b.Store)
+		for range 3 {
+			if p := getPage(t, page); p.main("data-status") != "open" {
+				t.Fatalf("status on the page %q, want open", p.main("data-status"))
+			}
+			if p := getPage(t, status); p.resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: %d", status, p.resp.StatusCode)
+			}
+		}
+		n := count.take()
+		wantExec := 0
+		if b.Store.Engine() == store.Postgres {
+			wantExec = 6 // one sync per request
+		}
+		if n[store.OpQuery] != 0 || n[store.OpExec] != wantExec || n[store.OpBegin] != 0 {
+			t.Fatalf("3 pages and 3 /status sent %v, want no query and %d execs", n, wantExec)
+		}
+
+		for i, ev := range []map[string]any{
+			{"type": "payment.failed", "failure_reason": "card_declined"},
+			{"type": "payment.succeeded"},
+		} {
+			ev["id"], ev["session"] = "evt_cache_"+string(rune('a'+i)), sess.ID
+			if code, resp := a.PostEvent(t, keys.Test, ev); code != http.StatusOK {
+				t.Fatalf("event: %d %v", code, resp)
+			}
+			want, err := a.Store.Session(t.Context(), sess.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := getPage(t, page); p.main("data-payment-status") != want.PaymentStatus {
+				t.Fatalf("after %s the page shows %q, want %q", ev["type"], p.main("data-payment-status"), want.PaymentStatus)
+			}
+			if p := getPage(t, status); p.resp.Header.Get("ETag") != `W/"v`+strconv.FormatInt(want.Version, 10)+"-"+want.Status+`"` {
+				t.Fatalf("after %s /status has ETag %s, want version %d %s", ev["type"], p.resp.Header.Get("ETag"), want.Version, want.Status)
+			}
+		}
+	})
+}

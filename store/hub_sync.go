@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A sync tells a reader on PostgreSQL that every change committed before it
+// started has been signalled to this instance's hub. PostgreSQL delivers
+// notifications to a listener in commit order, and the hub handles them one
+// after the other; so the hub notifies a marker of its own on the channel
+// it listens to, and once the marker comes back, everything committed
+// before it came back first. One marker serves every reader that arrived
+// before it was sent: under load, one small statement per round trip, not
+// one per request.
+
+const (
+	syncPrefix     = "sync:"
+	merchantPrefix = "merchant:"
+	// syncTimeout bounds the wait for a marker; a reader whose sync fails
+	// reads the database.
+	syncTimeout = 2 * time.Second
+)
+
+var errNotListening = errors.New("store: hub: the LISTEN connection is down")
+
+// syncer sends the markers, one round at a time.
+type syncer struct {
+	hub   *Hub
+	token string // this hub's markers: syncPrefix + token + ":" + round
+
+	mu        sync.Mutex
+	gathering *syncRound // the round readers join; sent after the one in flight
+	inflight  *syncRound
+	sending   bool // a sender goroutine runs
+	next      uint64
+}
+
+type syncRound struct {
+	n    uint64
+	done chan struct{}
+	err  error // set before done closes
+}
+
+func newSyncer(h *Hub) *syncer {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return &syncer{hub: h, token: hex.EncodeToString(b)}
+}
+
+// wait returns once a round sent after the call came back, or with why not.
+func (y *syncer) wait(ctx context.Context) error {
+	if !y.hub.connected.Load() {
+		return errNotListening
+	}
+	y.mu.Lock()
+	r := y.gathering
+	if r == nil {
+		y.next++
+		r = &syncRound{n: y.next, done: make(chan struct{})}
+		y.gathering = r
+	}
+	if !y.sending {
+		y.sending = true
+		go y.send()
+	}
+	y.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// send sends the gathered rounds one after the other until none is left.
+func (y *syncer) send() {
+	for {
+		y.mu.Lock()
+		r := y.gathering
+		y.gathering, y.inflight = nil, r
+		if r == nil {
+			y.sending = false
+			y.mu.Unlock()
+			return
+		}
+		y.mu.Unlock()
+		y.round(r)
+		y.mu.Lock()
+		y.inflight = nil
+		y.mu.Unlock()
+	}
+}
+
+// round notifies r's marker and waits for it to come back.
+func (y *syncer) round(r *syncRound) {
+	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
+	defer cancel()
+	s := y.hub.store
+	stmt, err := s.prepared(ctx, `SELECT pg_notify('`+notifyChannel+`', ?)`)
+	if err == nil {
+		_, err = stmt.ExecContext(ctx, syncPrefix+y.token+":"+strconv.FormatUint(r.n, 10))
+	}
+	if err == nil {
+		select {
+		case <-r.done:
+			return // came back (or failed by a disconnection)
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	y.finish(r, err)
+}
+
+// arrived is called by the hub, in order, for every marker it receives.
+func (y *syncer) arrived(payload string) {
+	rest, ok := strings.CutPrefix(payload, syncPrefix+y.token+":")
+	if !ok {
+		return // another instance's
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil {
+		return
+	}
+	y.mu.Lock()
+	r := y.inflight
+	y.mu.Unlock()
+	if r != nil && r.n == n {
+		y.finish(r, nil)
+	}
+}
+
+// fail ends the round in flight with err: its marker may be lost.
+func (y *syncer) fail(err error) {
+	y.mu.Lock()
+	r := y.inflight
+	y.mu.Unlock()
+	if r != nil {
+		y.finish(r, err)
+	}
+}
+
+func (y *syncer) finish(r *syncRound, err error) {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	select {
+	case <-r.done:
+		return // finished already
+	default:
+	}
+	r.err = err
+	close(r.done)
+}
