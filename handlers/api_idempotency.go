@@ -132,10 +132,9 @@ func replay(c *fiber.Ctx, prior *store.Idempotency) error {
 // createKeyed creates a session for a request with an Idempotency-Key in
 // one transaction with the key's claim and recorded answer, one commit
 // where idempotent takes three (store.CreateSessionIdempotent). The answer
-// is rendered inside that transaction, from the session as built: its
-// line items and fees are in, a new session has no refunds or children,
-// and its rows cannot be read back from another connection before the
-// commit. A session found by its key (made before a crash) is read as
+// is rendered before the session is stored, from the session as built: its
+// line items and fees are in, and a new session has no refunds or
+// children. A session found by its key (made before a crash) is read as
 // any other, its rows being committed.
 func (h *handler) createKeyed(c *fiber.Ctx, m *store.Merchant, live bool, sp *store.SessionParams, exp dialect.Expand) error {
 	prior, err := h.store.CreateSessionIdempotent(c.UserContext(), m, live, sp, requestHash(c),

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -162,15 +163,24 @@ func TestAPIKeyedCreateAnswersAsTheStoredSession(t *testing.T) {
 		api := newAPIClient(t, srv, srv.Keys.Test)
 		body := `{"currency":"eur","line_items":[{"quantity":2,"price_data":{"unit_amount":1250,"product_data":{"name":"Mug","description":"Blue"}}},` +
 			`{"quantity":1,"price_data":{"unit_amount":300,"recurring":{"interval":"month"},"product_data":{"name":"Beans"}}}],` +
-			`"metadata":{"order":"7"},"expand":["line_items"],"success_url":"https://shop.example/ok"}`
-		for _, version := range [][]string{nil, {"Stripe-Version", stripeVersion}} {
-			created := api.do("POST", "/v1/checkout/sessions", body, append([]string{"Idempotency-Key", "as-stored-" + strings.Join(version, "")}, version...)...)
+			`"metadata":{"order":"7"},"expand":[%s],"success_url":"https://shop.example/ok"}`
+		for _, tc := range []struct {
+			name   string
+			header []string
+			expand []string
+		}{
+			{"native", nil, []string{"line_items", "child_sessions"}},
+			{"stripe", []string{"Stripe-Version", stripeVersion}, []string{"line_items"}},
+		} {
+			quoted := `"` + strings.Join(tc.expand, `","`) + `"`
+			created := api.do("POST", "/v1/checkout/sessions", fmt.Sprintf(body, quoted), append([]string{"Idempotency-Key", "as-stored-" + tc.name}, tc.header...)...)
 			if created.Status != 200 {
-				t.Fatalf("create %v: %d %s", version, created.Status, created.Raw)
+				t.Fatalf("create %s: %d %s", tc.name, created.Status, created.Raw)
 			}
-			read := api.do("GET", "/v1/checkout/sessions/"+created.JSON["id"].(string)+"?expand[]=line_items", "", version...)
+			query := "?expand[]=" + strings.Join(tc.expand, "&expand[]=")
+			read := api.do("GET", "/v1/checkout/sessions/"+created.JSON["id"].(string)+query, "", tc.header...)
 			if string(read.Raw) != string(created.Raw) || !strings.Contains(string(read.Raw), "Beans") {
-				t.Fatalf("%v: the create answered\n%s\nbut the session reads\n%s", version, created.Raw, read.Raw)
+				t.Fatalf("%s: the create answered\n%s\nbut the session reads\n%s", tc.name, created.Raw, read.Raw)
 			}
 		}
 	})

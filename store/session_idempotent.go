@@ -8,16 +8,18 @@ import (
 )
 
 // Answer renders the API's answer to a session: the status and body to
-// replay to every later request with the same idempotency key. It runs in
-// the transaction: when created, the session's rows are not committed yet,
-// so the answer must be made from sess as it is, without reading the
-// database; otherwise sess is an older session made with the key.
+// replay to every later request with the same idempotency key. For the new
+// session (created) it runs before the transaction, so that rendering holds
+// no lock: the session's rows are not stored yet, so the answer must be made
+// from sess as it is, without reading the database. Otherwise, in the
+// transaction, sess is an older session made with the key, and its answer
+// replaces the first.
 type Answer func(sess *Session, created bool) (status int, body string, err error)
 
 // CreateSessionIdempotent is CreateSession for an API request carrying an
 // Idempotency-Key (p.IdempotencyKey) whose request hashes to hash, with the
-// key's whole life in one transaction, so one commit: the key is looked
-// up, the session stored, answer renders the response and the response is
+// key's whole life in one transaction, so one commit: answer renders the
+// response, then the key is looked up, the session stored and the response
 // recorded with the key, all or nothing. BeginIdempotent, CreateSession
 // and FinishIdempotent took three.
 //
@@ -32,13 +34,17 @@ func (s *Store) CreateSessionIdempotent(ctx context.Context, m *Merchant, livemo
 	if err != nil {
 		return nil, err
 	}
-	key, now := sess.IdempotencyKey, sess.Created
+	status, body, err := answer(sess, true)
+	if err != nil {
+		return nil, err
+	}
+	rec := &Idempotency{RequestHash: hash, StatusCode: status, Response: body, Created: sess.Created}
 	var prior *Idempotency
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if prior, err = priorAnswer(ctx, tx, m.ID, livemode, key, now); err != nil || prior != nil {
+		if prior, err = priorAnswer(ctx, tx, m.ID, livemode, sess.IdempotencyKey, rec.Created); err != nil || prior != nil {
 			return err
 		}
-		return s.createAndRecord(ctx, tx, sess, hash, answer)
+		return s.createAndRecord(ctx, tx, sess, rec, answer)
 	})
 	if err != nil && ErrorCode(err) != ECONFLICT {
 		return nil, fmt.Errorf("store: create session: %w", err)
@@ -47,25 +53,24 @@ func (s *Store) CreateSessionIdempotent(ctx context.Context, m *Merchant, livemo
 }
 
 // createAndRecord stores sess in tx (or finds the session made with its key
-// before, as CreateSession does), renders the answer and records it.
-func (s *Store) createAndRecord(ctx context.Context, tx *sqlx.Tx, sess *Session, hash string, answer Answer) error {
-	// The key's record is the request's, even when the session is older.
-	merchantID, livemode, key, now := sess.MerchantID, sess.Livemode, sess.IdempotencyKey, sess.Created
+// before, as CreateSession does, and has answer render that one) and
+// records rec as the key's answer.
+func (s *Store) createAndRecord(ctx context.Context, tx *sqlx.Tx, sess *Session, rec *Idempotency, answer Answer) error {
 	existing, err := s.insertUnlessKeyed(ctx, tx, sess)
 	if err != nil {
 		return err
 	}
 	if existing != "" {
-		if sess, err = s.getSessionIn(ctx, tx, existing); err != nil {
+		older, err := s.getSessionIn(ctx, tx, existing)
+		if err != nil {
+			return err
+		}
+		if rec.StatusCode, rec.Response, err = answer(older, false); err != nil {
 			return err
 		}
 	}
-	status, body, err := answer(sess, existing == "")
-	if err != nil {
-		return err
-	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (merchant_id, livemode, key,
 		request_hash, status_code, response, created) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		merchantID, livemode, key, hash, status, body, now)
+		sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.RequestHash, rec.StatusCode, rec.Response, rec.Created)
 	return err
 }

@@ -29,9 +29,10 @@ type Options struct {
 	Duration    time.Duration // counted time of a round
 	Warmup      time.Duration // uncounted load before each round
 	Rounds      int
-	Sessions    int // sessions seeded before the reads (the table keyed creates search)
-	Distinct    int // how many of them the distinct-id reads cycle through
-	Watchers    int // live-update streams (0: skip that part)
+	Sessions    int      // sessions seeded before the reads (the table keyed creates search)
+	Distinct    int      // how many of them the distinct-id reads cycle through
+	Watchers    int      // live-update streams (0: skip that part)
+	Engines     []string // sqlite, postgres
 	Out         io.Writer
 	Progress    io.Writer
 }
@@ -51,7 +52,10 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("build paypage: %w", err)
 	}
 	var reports []*report
-	for _, name := range []string{"sqlite", "postgres"} {
+	for _, name := range o.Engines {
+		if name != "sqlite" && name != "postgres" {
+			return fmt.Errorf("unknown engine %q: sqlite or postgres", name)
+		}
 		if name == "postgres" && o.PostgresURL == "" {
 			fmt.Fprintln(o.Progress, "paybench: no PostgreSQL URL (PAYPAGE_TEST_POSTGRES_URL); SQLite only")
 			continue
@@ -130,22 +134,21 @@ func runEngine(ctx context.Context, o Options, dir, paypage, name string) (*repo
 		return nil, err
 	}
 	servers := map[string]*server{"paypage": pp}
-	refs := []struct{ name string }{{"b1"}, {"b2"}}
-	for _, ref := range refs {
+	for _, ref := range []string{"b1", "b2"} {
 		addr, err := freeAddr()
 		if err != nil {
 			return nil, err
 		}
-		args := []string{ref.name, "--addr", addr}
-		if ref.name == "b2" {
+		args := []string{ref, "--addr", addr}
+		if ref == "b2" {
 			args = append(args, "--database-url", e.url, "--fit", f.ids[0], "--size", fmt.Sprint(size))
 		}
-		s, err := start(ctx, dir, ref.name+"-"+name, addr, nil, o.Self, args...)
+		s, err := start(ctx, dir, ref+"-"+name, addr, nil, o.Self, args...)
 		if err != nil {
 			return nil, err
 		}
 		defer s.stop()
-		servers[ref.name] = s
+		servers[ref] = s
 	}
 	r := &report{engine: name, pageSize: size, results: map[string][]load.Result{}}
 	scs := f.scenarios(o.Distinct)
@@ -163,6 +166,9 @@ func runEngine(ctx context.Context, o Options, dir, paypage, name string) (*repo
 		return nil, err
 	}
 	if r.statusQueries, err = queriesPerRequest(metricsAddr, pp.addr, "/pay/"+f.ids[0]+"/status"); err != nil {
+		return nil, err
+	}
+	if r.keyedCreate, err = commitsPerKeyedCreate(metricsAddr, pp.addr, f); err != nil {
 		return nil, err
 	}
 	if o.Watchers > 0 {

@@ -16,6 +16,7 @@ type report struct {
 	results       map[string][]load.Result // per scenario, one per round
 	payQueries    roundTrips
 	statusQueries roundTrips
+	keyedCreate   roundTrips // of a create with a fresh Idempotency-Key
 	live          *liveFigures
 	liveErr       error
 }
@@ -84,6 +85,9 @@ func printReports(w io.Writer, o Options, reports []*report) {
 			fmt.Fprintf(tw, "| %s\t| database round trips of a repeated %s\t| %.1f statements (%.1f with begin/commit)\t| —\t| —\t| 0 %s\t|\n",
 				r.engine, q.what, q.rt.statements, q.rt.all, verdict(q.rt.all == 0))
 		}
+		k := r.keyedCreate
+		fmt.Fprintf(tw, "| %s\t| transactions committed per keyed create\t| %.1f (%.1f statements, %.1f round trips)\t| —\t| —\t| 1 %s\t|\n",
+			r.engine, k.commits, k.statements, k.all, verdict(k.commits < 1.5))
 		if r.liveErr != nil {
 			fmt.Fprintf(tw, "| %s\t| SSE watchers\t| not measured: %.80s\t| —\t| —\t| FAIL\t|\n", r.engine, r.liveErr)
 		}

@@ -113,7 +113,7 @@ func (f *fixture) seedTarget(mu *sync.Mutex) load.Target {
 func (f *fixture) scenarios(distinct int) []scenario {
 	one := f.ids[0]
 	n := int64(min(distinct, len(f.ids)))
-	any := func(prefix, suffix string) func(i int64) string {
+	cycle := func(prefix, suffix string) func(i int64) string {
 		return func(i int64) string { return prefix + f.ids[i%n] + suffix }
 	}
 	fixed := func(path string) func(int64) string { return func(int64) string { return path } }
@@ -121,9 +121,9 @@ func (f *fixture) scenarios(distinct int) []scenario {
 	return []scenario{
 		{"pay-same", "paypage", load.Target{Request: get(fixed("/pay/" + one)), Check: ok}},
 		{"b2-same", "b2", load.Target{Request: get(fixed("/pay/" + one)), Check: ok}},
-		{"pay-distinct", "paypage", load.Target{Request: get(any("/pay/", "")), Check: ok}},
-		{"b2-distinct", "b2", load.Target{Request: get(any("/pay/", "")), Check: ok}},
-		{"retrieve-distinct", "paypage", load.Target{Request: get(any("/v1/checkout/sessions/", ""), "Authorization", "Bearer "+f.key), Check: ok}},
+		{"pay-distinct", "paypage", load.Target{Request: get(cycle("/pay/", "")), Check: ok}},
+		{"b2-distinct", "b2", load.Target{Request: get(cycle("/pay/", "")), Check: ok}},
+		{"retrieve-distinct", "paypage", load.Target{Request: get(cycle("/v1/checkout/sessions/", ""), "Authorization", "Bearer "+f.key), Check: ok}},
 		{"status-same", "paypage", load.Target{Request: get(fixed("/pay/" + one + "/status")), Check: ok}},
 		{"b1", "b1", load.Target{Request: get(fixed("/")), Check: ok}},
 		{"create-plain", "paypage", f.create(false)},

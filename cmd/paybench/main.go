@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,21 +23,27 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	var err error
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "b1":
-		err = serveB1(ctx, os.Args[2:])
+		err = serveB1(shutdownContext(), os.Args[2:])
 	case len(os.Args) > 1 && os.Args[1] == "b2":
-		err = serveB2(ctx, os.Args[2:])
+		err = serveB2(shutdownContext(), os.Args[2:])
 	default:
-		err = bench(ctx, os.Args[1:])
+		// Interrupted, the benchmark just ends: the servers it started die
+		// with it (Pdeathsig), the database is a throwaway cluster's.
+		err = bench(context.Background(), os.Args[1:])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "paybench:", err)
 		os.Exit(1)
 	}
+}
+
+// shutdownContext ends when the harness stops a reference server.
+func shutdownContext() context.Context {
+	ctx, _ := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	return ctx
 }
 
 func bench(ctx context.Context, args []string) error {
@@ -50,13 +57,11 @@ func bench(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Sessions, "sessions", 5000, "sessions seeded per engine before the rounds")
 	fs.IntVar(&o.Distinct, "distinct", 1200, "how many seeded sessions the distinct-id reads cycle through")
 	fs.IntVar(&o.Watchers, "watchers", 10000, "live-update streams opened per engine (0: skip)")
-	sqliteOnly := fs.Bool("sqlite-only", false, "skip PostgreSQL even when PAYPAGE_TEST_POSTGRES_URL is set")
+	engines := fs.String("engines", "sqlite,postgres", "the engines to measure, in order")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *sqliteOnly {
-		o.PostgresURL = ""
-	}
+	o.Engines = strings.Split(*engines, ",")
 	self, err := os.Executable()
 	if err != nil {
 		return err
