@@ -140,7 +140,7 @@ func TestSessionCacheIsNeverStaleAcrossInstancesOnPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := count.take(); n[store.OpQuery] != 0 || n[store.OpExec] != 6 {
+	if n := count.takeExecs(6); n[store.OpQuery] != 0 || n[store.OpExec] != 6 {
 		t.Fatalf("6 repeated reads on B sent %v, want 6 syncs (execs) and no query", n)
 	}
 	if _, hits, _ := cache.CacheStats(); hits < 6 {

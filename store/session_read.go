@@ -19,7 +19,7 @@ import (
 // merchantPageColumns are the merchant's columns a shopper's page shows or
 // decides on: no secrets, nothing of the API's configuration.
 const merchantPageColumns = `id, name, display_name, allowed_origins, appearance, default_locale,
-	support_email, support_url, recovery_enabled, disabled_at`
+	support_email, support_url, terms_url, privacy_url, recovery_enabled, disabled_at`
 
 // prefixed qualifies each column of a list with table, aliased as
 // "<alias>.<column>" when alias is set (sqlx maps that to a nested struct).

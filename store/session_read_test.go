@@ -34,6 +34,21 @@ func (c *statements) take() map[store.Op]int {
 	return n
 }
 
+// takeExecs is take once at least want execs were counted (or after two
+// seconds): a sync's marker may come back, and its reader go on, before
+// the statement that sent it is counted.
+func (c *statements) takeExecs(want int) map[store.Op]int {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		n := c.n[store.OpExec]
+		c.mu.Unlock()
+		if n >= want {
+			break
+		}
+	}
+	return c.take()
+}
+
 func total(n map[store.Op]int) int {
 	sum := 0
 	for _, v := range n {
