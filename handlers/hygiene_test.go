@@ -34,6 +34,13 @@ func rawStatus(t *testing.T, req *http.Request) (int, http.Header, string) {
 // answer's status and body.
 func rawRequest(t *testing.T, base, request string) (int, string) {
 	t.Helper()
+	status, _, body := rawExchange(t, base, request)
+	return status, body
+}
+
+// rawExchange is rawRequest with the answer's headers.
+func rawExchange(t *testing.T, base, request string) (int, http.Header, string) {
+	t.Helper()
 	c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +56,7 @@ func rawRequest(t *testing.T, base, request string) (int, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return resp.StatusCode, resp.Header, string(body)
 }
 
 // Bytes that are not text — NUL, invalid UTF-8, lone surrogates — are

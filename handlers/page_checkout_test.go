@@ -22,8 +22,13 @@ import (
 )
 
 // noRedirects shows the tests each answer as it is.
+// noRedirects asks for pages uncompressed (Go's client would ask for gzip
+// on its own): what is read is the page, and gzip under the race detector
+// cost the suite more than anything the pages do. Compression has tests of
+// its own (compress_test.go).
 var noRedirects = &http.Client{
 	Timeout:       10 * time.Second,
+	Transport:     &http.Transport{DisableCompression: true},
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
