@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,43 +11,11 @@ import (
 	"github.com/paypage/paypage/store/storetest"
 )
 
-// opCounter counts the statements a store sends, by kind.
-type opCounter struct {
-	mu sync.Mutex
-	n  map[store.Op]int
-}
-
-func countOps(st *store.Store) *opCounter {
-	c := &opCounter{n: map[store.Op]int{}}
-	st.ObserveQueries(func(op store.Op, _ time.Duration) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.n[op]++
-	})
+// countOps counts the statements st sends, by kind.
+func countOps(st *store.Store) *storetest.Counter[store.Op] {
+	c := storetest.NewCounter[store.Op]()
+	st.ObserveQueries(func(op store.Op, _ time.Duration) { c.Add(op) })
 	return c
-}
-
-// takeExecs is take once at least want execs were counted (or after two
-// seconds): a sync's marker may come back, and its request go on, before
-// the statement that sent it is counted.
-func (c *opCounter) takeExecs(want int) map[store.Op]int {
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		c.mu.Lock()
-		n := c.n[store.OpExec]
-		c.mu.Unlock()
-		if n >= want {
-			break
-		}
-	}
-	return c.take()
-}
-
-func (c *opCounter) take() map[store.Op]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := c.n
-	c.n = map[store.Op]int{}
-	return n
 }
 
 // A session's page and its /status shown again are served without a read
@@ -84,7 +51,7 @@ func TestRepeatedPagesAndStatusDoNotReadTheDatabase(t *testing.T) {
 		if b.Store.Engine() == store.Postgres {
 			wantExec = 6 // one sync per request
 		}
-		n := count.takeExecs(wantExec)
+		n := count.TakeAtLeast(store.OpExec, wantExec)
 		if n[store.OpQuery] != 0 || n[store.OpExec] != wantExec || n[store.OpBegin] != 0 {
 			t.Fatalf("3 pages and 3 /status sent %v, want no query and %d execs", n, wantExec)
 		}

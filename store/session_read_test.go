@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -9,44 +8,11 @@ import (
 	"github.com/paypage/paypage/store/storetest"
 )
 
-// statements counts the statements a store sends, by kind.
-type statements struct {
-	mu sync.Mutex
-	n  map[store.Op]int
-}
-
-func countStatements(s *store.Store) *statements {
-	c := &statements{n: map[store.Op]int{}}
-	s.ObserveQueries(func(op store.Op, _ time.Duration) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.n[op]++
-	})
+// countStatements counts the statements s sends, by kind.
+func countStatements(s *store.Store) *storetest.Counter[store.Op] {
+	c := storetest.NewCounter[store.Op]()
+	s.ObserveQueries(func(op store.Op, _ time.Duration) { c.Add(op) })
 	return c
-}
-
-// take returns the count of every kind since the last take, and starts anew.
-func (c *statements) take() map[store.Op]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := c.n
-	c.n = map[store.Op]int{}
-	return n
-}
-
-// takeExecs is take once at least want execs were counted (or after two
-// seconds): a sync's marker may come back, and its reader go on, before
-// the statement that sent it is counted.
-func (c *statements) takeExecs(want int) map[store.Op]int {
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		c.mu.Lock()
-		n := c.n[store.OpExec]
-		c.mu.Unlock()
-		if n >= want {
-			break
-		}
-	}
-	return c.take()
 }
 
 func total(n map[store.Op]int) int {
@@ -87,7 +53,7 @@ func TestSessionPageReadsInTwoStatementsAtMost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := count.take(); n[store.OpQuery] != 2 || total(n) != 2 {
+			if n := count.Take(); n[store.OpQuery] != 2 || total(n) != 2 {
 				t.Fatalf("SessionPage sent %v, want 2 queries and nothing else", n)
 			}
 			wantSameSession(t, got, want)
@@ -102,7 +68,7 @@ func TestSessionPageReadsInTwoStatementsAtMost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := count.take(); total(n) != 2 {
+		if n := count.Take(); total(n) != 2 {
 			t.Fatalf("Session sent %v, want 2 queries", n)
 		}
 		wantSameSession(t, got, want)
@@ -125,7 +91,7 @@ func TestSessionPageWithoutChildrenIsOneStatement(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := count.take(); total(n) != 1 {
+		if n := count.Take(); total(n) != 1 {
 			t.Fatalf("SessionPage of a session without children sent %v, want 1 query", n)
 		}
 		if len(got.LineItems)+len(got.Adjustments)+len(got.Refunds) != 0 || got.Status != store.StatusOpen {
