@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,7 +126,9 @@ func (s *faultServer) load(t *testing.T, sessionID string, stop <-chan struct{})
 					req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%d-%d", started.UnixNano(), keys.Add(1)))
 				}
 				a := answer{kind: k.name, start: time.Now()}
+				overstay := time.AfterFunc(s.Timeout+time.Second, func() { dumpOnce(t, k.name) })
 				resp, err := client.Do(req)
+				overstay.Stop()
 				if err == nil {
 					b, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
@@ -144,6 +147,17 @@ func (s *faultServer) load(t *testing.T, sessionID string, stop <-chan struct{})
 		out <- all
 	}()
 	return out
+}
+
+var dumped sync.Once
+
+// dumpOnce logs every goroutine's stack the first time a request overstays
+// its deadline + 1 s, while it is still under way: where it waits.
+func dumpOnce(t *testing.T, kind string) {
+	dumped.Do(func() {
+		buf := make([]byte, 1<<22)
+		t.Logf("%s overstays its deadline; goroutines:\n%s", kind, buf[:runtime.Stack(buf, true)])
+	})
 }
 
 // checkAnswers holds every answer to the fault contract: within its deadline

@@ -35,12 +35,11 @@ func callsEndWhenFrozen(t *testing.T, cl *storetest.Cluster) {
 			if err := hub.Listen(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			cl.Freeze()
-			defer cl.Thaw()
-
 			const deadline = 300 * time.Millisecond
 			calls := map[string]func(ctx context.Context) error{
-				"read": func(ctx context.Context) error { _, err := s.Session(ctx, sess.ID); return err },
+				"read":  func(ctx context.Context) error { _, err := s.Session(ctx, sess.ID); return err },
+				"page":  func(ctx context.Context) error { _, _, err := s.SessionPage(ctx, sess.ID); return err },
+				"state": func(ctx context.Context) error { _, err := s.SessionState(ctx, sess.ID); return err },
 				"list": func(ctx context.Context) error {
 					_, _, err := s.ListSessions(ctx, m.ID, false, store.ListParams{Limit: 10})
 					return err
@@ -54,32 +53,50 @@ func callsEndWhenFrozen(t *testing.T, cl *storetest.Cluster) {
 				"probe write": s.ProbeWrite,
 				"open":        func(ctx context.Context) error { _, err := store.Open(ctx, tc.url); return err },
 			}
-			// More callers than the pool has connections: some wait for a
-			// connection, some open new ones against the frozen server.
+			// The reads run once first, so that their prepared statements
+			// are on the pool's connection when it freezes: lib/pq cancels a
+			// prepared statement's run otherwise than a query's, and waits
+			// for its cancel request to be answered.
+			for _, name := range []string{"read", "page", "state"} {
+				if err := calls[name](t.Context()); err != nil {
+					t.Fatalf("%s before the freeze: %v", name, err)
+				}
+			}
+			cl.Freeze()
+			defer cl.Thaw()
+
 			var (
 				wg      sync.WaitGroup
 				mu      sync.Mutex
 				slowest time.Duration
 			)
-			errs := make(chan error, 40*len(calls))
+			errs := make(chan error, 40*len(calls)+3)
+			run := func(name string) {
+				ctx, cancel := context.WithTimeout(context.Background(), deadline)
+				defer cancel()
+				start := time.Now()
+				err := calls[name](ctx)
+				took := time.Since(start)
+				mu.Lock()
+				slowest = max(slowest, took)
+				mu.Unlock()
+				switch {
+				case took > deadline+time.Second:
+					errs <- fmt.Errorf("%s took %v with a %v deadline", name, took, deadline)
+				case store.ErrorCode(err) != store.EUNAVAILABLE:
+					errs <- fmt.Errorf("%s on a frozen server: %v (code %q), want %s", name, err, store.ErrorCode(err), store.EUNAVAILABLE)
+				}
+			}
+			// Alone, the first read takes the pool's idle connection, with
+			// its prepared statements.
+			for _, name := range []string{"read", "page", "state"} {
+				run(name)
+			}
+			// More callers than the pool has connections: some wait for a
+			// connection, some open new ones against the frozen server.
 			for range 40 {
-				for name, call := range calls {
-					wg.Go(func() {
-						ctx, cancel := context.WithTimeout(context.Background(), deadline)
-						defer cancel()
-						start := time.Now()
-						err := call(ctx)
-						took := time.Since(start)
-						mu.Lock()
-						slowest = max(slowest, took)
-						mu.Unlock()
-						switch {
-						case took > deadline+time.Second:
-							errs <- fmt.Errorf("%s took %v with a %v deadline", name, took, deadline)
-						case store.ErrorCode(err) != store.EUNAVAILABLE:
-							errs <- fmt.Errorf("%s on a frozen server: %v (code %q), want %s", name, err, store.ErrorCode(err), store.EUNAVAILABLE)
-						}
-					})
+				for name := range calls {
+					wg.Go(func() { run(name) })
 				}
 			}
 			finished := make(chan struct{})
@@ -91,7 +108,7 @@ func callsEndWhenFrozen(t *testing.T, cl *storetest.Cluster) {
 				t.Fatalf("calls on a frozen server were still waiting %v after their deadline", 5*time.Second)
 			}
 			close(errs)
-			t.Logf("%d calls on a frozen server with a %v deadline: the slowest took %v", 40*len(calls), deadline, slowest)
+			t.Logf("%d calls on a frozen server with a %v deadline: the slowest took %v", 40*len(calls)+3, deadline, slowest)
 			for err := range errs {
 				t.Error(err)
 			}

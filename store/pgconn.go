@@ -33,10 +33,13 @@ import (
 // BeginTx are guarded explicitly.
 
 const (
-	// cancelRequestTimeout bounds the connection lib/pq opens to send a
-	// cancel request: it reads it until the server closes it, which a frozen
-	// server never does.
-	cancelRequestTimeout = 5 * time.Second
+	// cancelRequestTimeout bounds the cancel request lib/pq sends when a
+	// call's context ends, from its dial to the server closing it, which a
+	// frozen server never does. lib/pq waits for it before a prepared
+	// statement's call returns, so it is added to that call's deadline. A
+	// server that is up answers at once; one that is slow still gets the
+	// request, which is written before the wait.
+	cancelRequestTimeout = 500 * time.Millisecond
 	// connectTimeout bounds opening a connection, handshake included.
 	connectTimeout = 10 * time.Second
 	// tcpKeepAlive finds out a server that vanished from the network while a
@@ -163,13 +166,14 @@ func (d *sessionDialer) DialContext(ctx context.Context, network, address string
 		// A cancel request: the context of the call waiting on the session
 		// ended. End that wait now, whether or not the server ever answers.
 		d.sever()
-		ctx, cancel := context.WithTimeout(ctx, cancelRequestTimeout)
+		deadline := time.Now().Add(cancelRequestTimeout)
+		ctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
 		c, err := d.base.DialContext(ctx, network, address)
 		if err != nil {
 			return nil, err
 		}
-		c.SetDeadline(time.Now().Add(cancelRequestTimeout))
+		c.SetDeadline(deadline)
 		return c, nil
 	}
 	c, err := d.base.DialContext(ctx, network, address)
