@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -20,20 +22,32 @@ import (
 	"github.com/paypage/paypage/docs"
 )
 
-// openAPIRouter loads docs/openapi.json, checks that it is a valid OpenAPI
-// 3.1 document, and routes requests to base (the test server) through it.
-func openAPIRouter(t *testing.T, base string) routers.Router {
-	t.Helper()
+// openAPIDoc is docs/openapi.json, loaded and checked to be a valid OpenAPI
+// 3.1 document once per test binary (each load cost a second under the race
+// detector, and every API test made one).
+var openAPIDoc = sync.OnceValues(func() (*openapi3.T, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(docs.OpenAPI)
 	if err != nil {
-		t.Fatalf("load docs/openapi.json: %v", err)
+		return nil, fmt.Errorf("load docs/openapi.json: %w", err)
 	}
 	if err := doc.Validate(loader.Context); err != nil {
-		t.Fatalf("docs/openapi.json is not a valid OpenAPI document: %v", err)
+		return nil, fmt.Errorf("docs/openapi.json is not a valid OpenAPI document: %w", err)
 	}
-	doc.Servers = openapi3.Servers{{URL: base}}
-	router, err := gorillamux.NewRouter(doc)
+	return doc, nil
+})
+
+// openAPIRouter routes requests to base (the test server) through
+// docs/openapi.json.
+func openAPIRouter(t *testing.T, base string) routers.Router {
+	t.Helper()
+	doc, err := openAPIDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	routed := *doc // the document is shared: only the copy's servers change
+	routed.Servers = openapi3.Servers{{URL: base}}
+	router, err := gorillamux.NewRouter(&routed)
 	if err != nil {
 		t.Fatalf("route docs/openapi.json: %v", err)
 	}

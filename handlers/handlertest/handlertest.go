@@ -16,6 +16,7 @@ import (
 
 	"github.com/paypage/paypage/handlers"
 	"github.com/paypage/paypage/store"
+	"github.com/paypage/paypage/store/storetest"
 )
 
 // Server is a real paypage server on a loopback port over a fresh
@@ -57,9 +58,11 @@ func StartWith(t testing.TB, dbURL string, edit func(*handlers.Config)) *Server 
 var Discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // OpenStore opens and migrates the database at dbURL, closed when t ends.
+// A new SQLite database starts as a copy of one migrated once.
 func OpenStore(t testing.TB, dbURL string) *store.Store {
 	t.Helper()
 	ctx := context.Background()
+	storetest.Migrated(t, dbURL, MigrateEmpty)
 	st, err := store.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -69,6 +72,18 @@ func OpenStore(t testing.TB, dbURL string) *store.Store {
 		t.Fatalf("migrate: %v", err)
 	}
 	return st
+}
+
+// MigrateEmpty migrates the database at dbURL and closes it: what
+// storetest.Migrated makes its template with.
+func MigrateEmpty(dbURL string) error {
+	ctx := context.Background()
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.Migrate(ctx)
 }
 
 // Listen opens a listener on a free loopback port.
