@@ -63,6 +63,7 @@ var state struct {
 	postgres string // describes the server once a database was created on it
 	missing  string // why PostgreSQL was unavailable
 	server   *pgServer
+	fresh    map[string]bool // PostgreSQL databases made and not yet migrated (Migrated)
 }
 
 // SQLiteURL returns the URL of a new SQLite database file in a directory
@@ -234,6 +235,10 @@ func postgresURL(t testing.TB) (string, error) {
 
 	state.Lock()
 	state.postgres = srv.about
+	if state.fresh == nil {
+		state.fresh = map[string]bool{}
+	}
+	state.fresh[name] = true
 	state.Unlock()
 
 	u := *srv.adminURL
@@ -303,6 +308,7 @@ func connect(raw, where string) (*pgServer, error) {
 }
 
 func (s *pgServer) close() {
+	dropTemplate(s)
 	s.admin.Close()
 	if s.cluster != nil {
 		s.cluster.stop()
