@@ -206,19 +206,19 @@ func (p *Printer) localize(id string, count any, data map[string]any) string {
 
 // merge flattens the optional data maps into a fresh map (callers' maps are
 // never written to).
+//
+// It copies entry by entry, not with maps.Clone, so that the compiler can
+// see the callers' maps go no further: their map literals then stay on the
+// stack.
 func merge(data []map[string]any) map[string]any {
-	switch len(data) {
-	case 0:
+	if len(data) == 0 || len(data) == 1 && data[0] == nil {
 		return nil
-	case 1:
-		if data[0] == nil {
-			return nil
-		}
-		return maps.Clone(data[0])
 	}
-	out := map[string]any{}
+	out := make(map[string]any, len(data[0]))
 	for _, d := range data {
-		maps.Copy(out, d)
+		for k, v := range d {
+			out[k] = v
+		}
 	}
 	return out
 }
