@@ -1,8 +1,18 @@
 package handlers
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"hash"
+	"io"
 	"net/http"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/securecookie"
@@ -29,6 +39,7 @@ type cookieData struct {
 type cookieJar struct {
 	codecs  []securecookie.Codec
 	options *sessions.Options
+	enc     *cookieEncoder // codecs[0]'s encoding, without its per-call setup (nil: use codecs)
 }
 
 // newCookieJar takes hash/block key pairs, newest first. Without keys it
@@ -48,7 +59,80 @@ func newCookieJar(keyPairs [][]byte) *cookieJar {
 			sc.SetSerializer(securecookie.JSONEncoder{})
 		}
 	}
-	return &cookieJar{codecs: cs.Codecs, options: cs.Options}
+	var blockKey []byte
+	if len(keyPairs) > 1 {
+		blockKey = keyPairs[1]
+	}
+	return &cookieJar{codecs: cs.Codecs, options: cs.Options, enc: newCookieEncoder(keyPairs[0], blockKey)}
+}
+
+// cookieEncoder writes what securecookie's Encode writes with the newest
+// key pair, byte for byte in format (decoded by the same codecs, old keys'
+// included): JSON, AES-CTR under a fresh random IV, base64, then
+// "name|time|value" authenticated by HMAC-SHA256. It keeps the HMAC
+// instances securecookie makes anew for every cookie, and builds the
+// message without fmt.
+type cookieEncoder struct {
+	block cipher.Block // nil: the pair has no block key (not encrypted)
+	hmac  func() hash.Hash
+	macs  sync.Pool // hash.Hash
+}
+
+// maxCookieLength is securecookie's default bound on an encoded value.
+const maxCookieLength = 4096
+
+// newCookieEncoder returns nil for keys securecookie would refuse, so that
+// securecookie's error is what the caller sees.
+func newCookieEncoder(hashKey, blockKey []byte) *cookieEncoder {
+	if len(hashKey) == 0 {
+		return nil
+	}
+	e := &cookieEncoder{hmac: func() hash.Hash { return hmac.New(sha256.New, hashKey) }}
+	if blockKey != nil {
+		block, err := aes.NewCipher(blockKey)
+		if err != nil {
+			return nil
+		}
+		e.block = block
+	}
+	return e
+}
+
+// encode returns the cookie's value, or ok false where securecookie should
+// say why not (a value too long, no randomness).
+func (e *cookieEncoder) encode(name string, data cookieData) (string, bool) {
+	b, err := securecookie.JSONEncoder{}.Serialize(data)
+	if err != nil {
+		return "", false
+	}
+	if e.block != nil {
+		iv := make([]byte, e.block.BlockSize(), e.block.BlockSize()+len(b))
+		if _, err := io.ReadFull(rand.Reader, iv); err != nil {
+			return "", false
+		}
+		cipher.NewCTR(e.block, iv).XORKeyStream(b, b)
+		b = append(iv, b...)
+	}
+	enc := base64.URLEncoding
+	msg := make([]byte, 0, len(name)+22+enc.EncodedLen(len(b))+1+sha256.Size)
+	msg = append(msg, name...)
+	msg = append(msg, '|')
+	msg = strconv.AppendInt(msg, time.Now().UTC().Unix(), 10)
+	msg = append(msg, '|')
+	msg = enc.AppendEncode(msg, b)
+	mac, _ := e.macs.Get().(hash.Hash)
+	if mac == nil {
+		mac = e.hmac()
+	}
+	mac.Reset()
+	mac.Write(msg)
+	msg = mac.Sum(append(msg, '|'))
+	e.macs.Put(mac)
+	out := enc.EncodeToString(msg[len(name)+1:])
+	if len(out) > maxCookieLength {
+		return "", false
+	}
+	return out, true
 }
 
 // shopperCookie is one request's view of the cookie: decoded only when a
@@ -109,9 +193,15 @@ func (s *shopperCookie) flush() error {
 	if !s.dirty {
 		return nil
 	}
-	value, err := securecookie.EncodeMulti(cookieName, s.data, s.jar.codecs...)
-	if err != nil {
-		return err
+	value, ok := "", false
+	if s.jar.enc != nil {
+		value, ok = s.jar.enc.encode(cookieName, s.data)
+	}
+	if !ok {
+		var err error
+		if value, err = securecookie.EncodeMulti(cookieName, s.data, s.jar.codecs...); err != nil {
+			return err
+		}
 	}
 	s.c.Response().Header.Add(fiber.HeaderSetCookie, sessions.NewCookie(cookieName, value, s.jar.options).String())
 	s.dirty = false

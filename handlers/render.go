@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"bytes"
-
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
@@ -18,8 +16,9 @@ const (
 
 // render writes a templ component as the HTML answer, with the shopper's
 // locale, the CSP nonce, the CSRF token and the language switcher's return
-// path in its context. It renders into a buffer first, so that a failure
-// half-way leaves the error page clean.
+// path in its context. It renders straight into the response's body (a
+// buffer fasthttp keeps from request to request), which it empties first
+// and again on a failure half-way, so that the error page starts clean.
 func render(c *fiber.Ctx, comp templ.Component) error {
 	p, _ := c.Locals(printerKey).(*locales.Printer)
 	if p == nil {
@@ -33,8 +32,10 @@ func render(c *fiber.Ctx, comp templ.Component) error {
 		CSRF: func() string { return csrfToken(c) }, Return: ret,
 		Zone:   locales.Zone(c.Get(fiber.HeaderAcceptLanguage), p.Code()),
 		Secure: c.Protocol() == "https"})
-	var buf bytes.Buffer
-	if err := comp.Render(ctx, &buf); err != nil {
+	resp := c.Response()
+	resp.ResetBody()
+	if err := comp.Render(ctx, resp.BodyWriter()); err != nil {
+		resp.ResetBody()
 		return err
 	}
 	// Error pages are rendered after the cookie middleware has finished, so
@@ -49,5 +50,5 @@ func render(c *fiber.Ctx, comp templ.Component) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 	}
 	c.Type("html", "utf-8")
-	return c.Send(buf.Bytes())
+	return nil
 }

@@ -3,6 +3,7 @@ package locales
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -58,6 +59,18 @@ type formats struct {
 	dateMed   []dateToken
 	timeShort []dateToken
 	dateTime  string // the glue pattern, unquoted
+	// moneyParts caches, by currency code as given (ISO 4217 codes only,
+	// so a bounded set), what money works out from the code and the
+	// locale alone.
+	moneyParts sync.Map // string -> *moneyParts
+}
+
+// moneyParts are an amount's surroundings in one currency and locale: the
+// currency's exponent, and the rendered prefix and suffix of positive [0]
+// and negative [1] amounts.
+type moneyParts struct {
+	exp            int
+	prefix, suffix [2]string
 }
 
 func compileFormats(d *cldrLocale) *formats {
@@ -163,43 +176,62 @@ func CurrencyExponent(code string) (exp int, ok bool) {
 // money formats an amount in minor units. An unknown currency code is shown
 // as given, upper-cased, with two decimals: better a readable amount than none.
 func (f *formats) money(minor int64, code string) string {
-	code = strings.ToUpper(code)
-	exp, ok := CurrencyExponent(code)
-	if !ok {
-		exp = 2
-	}
-	sym := f.data.symbols[code]
-	if sym == "" {
-		sym = code
-	}
+	mp := f.moneyPartsOf(code)
 	neg := minor < 0
 	mag := uint64(minor)
 	if neg {
 		mag = -mag // two's complement: correct for math.MinInt64 too
 	}
 	pow := uint64(1)
-	for range exp {
+	for range mp.exp {
 		pow *= 10
 	}
 	num := f.group(strconv.FormatUint(mag/pow, 10), f.cur)
-	if exp > 0 {
+	if mp.exp > 0 {
 		frac := strconv.FormatUint(mag%pow, 10)
-		num += f.data.decimal + f.localDigits(strings.Repeat("0", exp-len(frac))+frac)
+		num += f.data.decimal + f.localDigits(strings.Repeat("0", mp.exp-len(frac))+frac)
 	}
-
-	pat := f.cur
-	prefix, suffix := pat.posPrefix, pat.posSuffix
+	i := 0
 	if neg {
-		prefix, suffix = pat.negPrefix, pat.negSuffix
+		i = 1
 	}
-	if f.hasAlpha && letterTouchesNumber(prefix, suffix, sym) {
-		pat = f.curAlpha
-		prefix, suffix = pat.posPrefix, pat.posSuffix
+	return mp.prefix[i] + num + mp.suffix[i]
+}
+
+// moneyPartsOf returns code's moneyParts, cached for ISO 4217 codes.
+func (f *formats) moneyPartsOf(code string) *moneyParts {
+	if v, ok := f.moneyParts.Load(code); ok {
+		return v.(*moneyParts)
+	}
+	upper := strings.ToUpper(code)
+	exp, ok := CurrencyExponent(upper)
+	if !ok {
+		exp = 2
+	}
+	sym := f.data.symbols[upper]
+	if sym == "" {
+		sym = upper
+	}
+	mp := &moneyParts{exp: exp}
+	for i, neg := range []bool{false, true} {
+		pat := f.cur
+		prefix, suffix := pat.posPrefix, pat.posSuffix
 		if neg {
 			prefix, suffix = pat.negPrefix, pat.negSuffix
 		}
+		if f.hasAlpha && letterTouchesNumber(prefix, suffix, sym) {
+			pat = f.curAlpha
+			prefix, suffix = pat.posPrefix, pat.posSuffix
+			if neg {
+				prefix, suffix = pat.negPrefix, pat.negSuffix
+			}
+		}
+		mp.prefix[i], mp.suffix[i] = f.affix(prefix, sym, true), f.affix(suffix, sym, false)
 	}
-	return f.affix(prefix, sym, true) + num + f.affix(suffix, sym, false)
+	if ok {
+		f.moneyParts.Store(code, mp)
+	}
+	return mp
 }
 
 // letterTouchesNumber reports whether the symbol would sit directly against
@@ -447,7 +479,30 @@ func (f *formats) date(t time.Time) string {
 	return f.formatDate(f.dateMed, t)
 }
 
+// dateTimeString fills the glue pattern's {1} (the date) and {0} (the
+// time), in one pass as strings.Replacer would, without building one.
 func (f *formats) dateTimeString(t time.Time) string {
-	r := strings.NewReplacer("{1}", f.formatDate(f.dateMed, t), "{0}", f.formatDate(f.timeShort, t))
-	return r.Replace(f.dateTime)
+	date, clock := f.formatDate(f.dateMed, t), f.formatDate(f.timeShort, t)
+	var b strings.Builder
+	b.Grow(len(f.dateTime) + len(date) + len(clock))
+	rest := f.dateTime
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 || i+3 > len(rest) {
+			b.WriteString(rest)
+			return b.String()
+		}
+		b.WriteString(rest[:i])
+		switch rest[i : i+3] {
+		case "{1}":
+			b.WriteString(date)
+			rest = rest[i+3:]
+		case "{0}":
+			b.WriteString(clock)
+			rest = rest[i+3:]
+		default:
+			b.WriteByte('{')
+			rest = rest[i+1:]
+		}
+	}
 }

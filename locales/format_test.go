@@ -2,6 +2,7 @@ package locales
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -186,5 +187,27 @@ func BenchmarkMoney(b *testing.B) {
 	p := For("fr")
 	for b.Loop() {
 		p.Money(123456, "EUR")
+	}
+}
+
+// dateTimeString fills the glue pattern as strings.Replacer does, and money
+// says the same from its cache as on its first call, in every locale.
+func TestDateTimeGlueAndMoneyCache(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 3, 21, 5, 0, 0, time.UTC)
+	for _, l := range All() {
+		f := For(l.Code).formats
+		r := strings.NewReplacer("{1}", f.formatDate(f.dateMed, at), "{0}", f.formatDate(f.timeShort, at))
+		if got, want := f.dateTimeString(at), r.Replace(f.dateTime); got != want {
+			t.Errorf("%s: dateTimeString %q, Replacer %q", l.Code, got, want)
+		}
+		for _, code := range []string{"eur", "EUR", "jpy", "chf", "kwd", "xyz"} {
+			for _, minor := range []int64{0, 5, -1234567, 100000000} {
+				first := f.money(minor, code)
+				if again := f.money(minor, code); again != first {
+					t.Errorf("%s: money(%d, %s) %q then %q", l.Code, minor, code, first, again)
+				}
+			}
+		}
 	}
 }

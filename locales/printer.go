@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ type Printer struct {
 	// through go-i18n on every call.
 	templated map[string]bool
 	formats   *formats
+	// compiled holds templated messages cut at their placeholders, by
+	// compiledKey (compiled.go).
+	compiled sync.Map
 }
 
 var (
@@ -48,6 +52,7 @@ func load() {
 	printers = make(map[string]*Printer, len(table))
 	var enIDs []string
 	templated := map[string]bool{}
+	names, notSimple := map[string]map[string]bool{}, map[string]bool{}
 	for i := range table {
 		li := &table[i]
 		buf, err := translations.ReadFile("translations/" + li.code + ".json")
@@ -64,6 +69,9 @@ func load() {
 			loadErr = fmt.Errorf("locales: add %s: %w", li.code, err)
 			return
 		}
+		for _, m := range msgs {
+			noteSimple(m, names, notSimple)
+		}
 		if li.code == Default {
 			for _, m := range msgs {
 				enIDs = append(enIDs, m.ID)
@@ -71,6 +79,12 @@ func load() {
 					templated[m.ID] = true
 				}
 			}
+		}
+	}
+	simpleMessages = map[string][]string{}
+	for id := range templated {
+		if !notSimple[id] {
+			simpleMessages[id] = slices.Sorted(maps.Keys(names[id]))
 		}
 	}
 	for i := range table {
@@ -141,6 +155,16 @@ func (p *Printer) T(id string, data ...map[string]any) string {
 		if s, ok := p.plain[id]; ok {
 			return s
 		}
+	} else if len(data) <= 1 {
+		if c := p.compiledMessage(id, -1); c != nil {
+			var d map[string]any
+			if len(data) == 1 {
+				d = data[0]
+			}
+			if s, ok := c.render(d, ""); ok {
+				return s
+			}
+		}
 	}
 	return p.localize(id, nil, merge(data))
 }
@@ -149,6 +173,17 @@ func (p *Printer) T(id string, data ...map[string]any) string {
 // locale's CLDR plural rules. The template sees the count, written with the
 // locale's digits and grouping, as {{.Count}}, besides the given data.
 func (p *Printer) N(id string, count int, data ...map[string]any) string {
+	if len(data) <= 1 {
+		if c := p.compiledMessage(id, count); c != nil {
+			var d map[string]any
+			if len(data) == 1 {
+				d = data[0]
+			}
+			if s, ok := c.render(d, p.Number(int64(count))); ok {
+				return s
+			}
+		}
+	}
 	d := merge(data)
 	if d == nil {
 		d = map[string]any{}
@@ -171,19 +206,19 @@ func (p *Printer) localize(id string, count any, data map[string]any) string {
 
 // merge flattens the optional data maps into a fresh map (callers' maps are
 // never written to).
+//
+// It copies entry by entry, not with maps.Clone, so that the compiler can
+// see the callers' maps go no further: their map literals then stay on the
+// stack.
 func merge(data []map[string]any) map[string]any {
-	switch len(data) {
-	case 0:
+	if len(data) == 0 || len(data) == 1 && data[0] == nil {
 		return nil
-	case 1:
-		if data[0] == nil {
-			return nil
-		}
-		return maps.Clone(data[0])
 	}
-	out := map[string]any{}
+	out := make(map[string]any, len(data[0]))
 	for _, d := range data {
-		maps.Copy(out, d)
+		for k, v := range d {
+			out[k] = v
+		}
 	}
 	return out
 }

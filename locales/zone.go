@@ -17,16 +17,32 @@ import (
 // zones (the US, Brazil, Russia…) or the language several countries (en,
 // es, ar, fr…), rather than a guess that is hours off.
 func Zone(acceptLanguage, code string) *time.Location {
-	tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
-	for _, tag := range tags {
-		if r, conf := tag.Region(); conf == language.Exact {
-			return regionZone(r.String())
+	if acceptLanguage != "" {
+		tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
+		for _, tag := range tags {
+			if r, conf := tag.Region(); conf == language.Exact {
+				return regionZone(r.String())
+			}
 		}
 	}
 	li, ok := lookup(code)
 	if !ok {
 		return time.UTC
 	}
+	if loc, ok := localeZones.Load(li.code); ok {
+		return loc.(*time.Location)
+	}
+	loc := localeZone(li)
+	localeZones.Store(li.code, loc)
+	return loc
+}
+
+// localeZones caches localeZone by locale code: it depends on nothing else.
+var localeZones sync.Map // code -> *time.Location
+
+// localeZone is the zone of the country a locale is written for, or of the
+// one country its language belongs to; else UTC.
+func localeZone(li *localeInfo) *time.Location {
 	tag := language.Make(li.lang)
 	if r, conf := tag.Region(); conf == language.Exact {
 		return regionZone(r.String())

@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
+	"strings"
 )
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -43,10 +43,27 @@ func hashKey(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// sessionIDRE is the shape of every checkout session id paypage hands out
-// (newID's, with room for other lengths); anything else can be refused as
-// malformed before the database is asked.
-var sessionIDRE = regexp.MustCompile(`^cs_(test|live)_[0-9A-Za-z]{1,64}$`)
-
-// IsSessionID reports whether id has the shape of a checkout session id.
-func IsSessionID(id string) bool { return sessionIDRE.MatchString(id) }
+// IsSessionID reports whether id has the shape of a checkout session id:
+// ^cs_(test|live)_[0-9A-Za-z]{1,64}$, the shape of every id paypage hands
+// out (newID's, with room for other lengths), so that anything else can be
+// refused as malformed before the database is asked. It is matched by hand:
+// every page, status poll and stream asks (the regexp was 2.4% of
+// /status's CPU); TestIsSessionIDIsTheRegexp holds it to the expression.
+func IsSessionID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "cs_test_")
+	if !ok {
+		if rest, ok = strings.CutPrefix(id, "cs_live_"); !ok {
+			return false
+		}
+	}
+	if len(rest) < 1 || len(rest) > 64 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}

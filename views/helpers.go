@@ -107,7 +107,7 @@ func paymentMethod(ctx context.Context, typ string) string {
 
 // redirectTexts are the countdown's sentences for 0…RedirectSeconds seconds
 // left, so that the script ticks with the locale's plural rules.
-func redirectTexts(ctx context.Context, v CheckoutView) string {
+func redirectTexts(ctx context.Context, v *CheckoutView) string {
 	texts := make([]string, RedirectSeconds+1)
 	for i := range texts {
 		texts[i] = n(ctx, "return.redirecting", i, map[string]any{"Merchant": iso(ctx, v.Merchant)})

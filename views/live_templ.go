@@ -13,7 +13,7 @@ import templruntime "github.com/a-h/templ/runtime"
 // polling /pay/:id/status while they are down, and reloads the page when the
 // session changes; static/checkout.js then reads the new status out in the
 // announcer below, final or not. Pages include it once: @Live(v).
-func Live(v CheckoutView) templ.Component {
+func Live(v *CheckoutView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -50,7 +50,7 @@ func Live(v CheckoutView) templ.Component {
 
 // liveData carries what live.js needs. origin is set only in the embed: the
 // one window live.js posts the status to.
-func liveData(v CheckoutView, origin string) templ.Component {
+func liveData(v *CheckoutView, origin string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

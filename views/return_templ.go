@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 // where the stored state agrees: a shopper landing on /success of an unpaid
 // session reads that no payment was received, never "thank you"; one whose
 // payment was reversed reads the banner's word on it alone.
-func returnNotice(v CheckoutView) templ.Component {
+func returnNotice(v *CheckoutView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -121,7 +121,7 @@ func returnNotice(v CheckoutView) templ.Component {
 // <noscript> refresh does it (see layout). "Stay on this page" stops it
 // either way: a link to this page without the countdown (v.Stay), which the
 // script turns into stopping its timer in place.
-func redirectCountdown(v CheckoutView) templ.Component {
+func redirectCountdown(v *CheckoutView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
