@@ -18,6 +18,7 @@ import (
 // A backup taken while a server writes holds every session committed
 // before it began, restores as the README says, and serves them again.
 func TestBackupWhileServingAndRestore(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	dbURL := "sqlite:" + filepath.Join(dir, "paypage.db")
 	db := []string{"PAYPAGE_DATABASE_URL=" + dbURL}

@@ -24,6 +24,7 @@ const (
 // PAYPAGE_* variable and every flag of every command, rendered from the
 // settings table and the commands' flag sets.
 func TestConfigReferenceIsTheREADMEs(t *testing.T) {
+	t.Parallel()
 	var want bytes.Buffer
 	writeReference(&want)
 	path := filepath.Join("..", "..", "README.md")
@@ -53,6 +54,7 @@ func TestConfigReferenceIsTheREADMEs(t *testing.T) {
 // No code reads a PAYPAGE_* variable that the settings table does not
 // declare, and the table declares none that nothing reads.
 func TestEverySettingIsDeclared(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", "-f", `{{if .Module}}{{if .Module.Main}}{{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{end}}{{end}}`, ".").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +92,7 @@ func TestEverySettingIsDeclared(t *testing.T) {
 // A bad value stops serve before it opens anything, with exit status 2 and
 // the variable (and flag) named.
 func TestServeRefusesBadSettingsNamingThem(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		env  string
@@ -127,6 +130,7 @@ func TestServeRefusesBadSettingsNamingThem(t *testing.T) {
 }
 
 func TestConfigPrintsTheEffectiveConfigurationMasked(t *testing.T) {
+	t.Parallel()
 	cookieKey := strings.Repeat("k", 40)
 	out, stderr, code := paypageEnv(t, []string{
 		"PAYPAGE_DATABASE_URL=postgres://paypage:hunter2@db.internal/paypage?sslmode=verify-full",

@@ -24,6 +24,7 @@ import (
 // after the listener closed are refused at connect, which a client sees as
 // not sent (and may retry elsewhere with its Idempotency-Key).
 func TestSIGTERMUnderLoadLosesNoAcceptedRequest(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		out, err := paypage(t, "merchant", "create", "--database-url", dbURL, "--name", "Busy Shop")
 		if err != nil {

@@ -59,6 +59,7 @@ type shownMerchant struct {
 }
 
 func TestMerchantAdministrationCommands(t *testing.T) {
+	t.Parallel()
 	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
 		db := []string{"PAYPAGE_DATABASE_URL=" + dbURL}
 		out, stderr, code := paypageEnv(t, db, "merchant", "create", "--name", "Acme", "--actor", "carol",

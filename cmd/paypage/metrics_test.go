@@ -18,6 +18,7 @@ import (
 // serve --metrics-addr exports the metrics on their own address (and only
 // there), the sweeper's runs among them.
 func TestServeExportsMetricsOnTheirOwnAddress(t *testing.T) {
+	t.Parallel()
 	dbURL := storetest.SQLiteURL(t)
 	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	srv := exec.Command(binary(t), "serve", "--addr", addr, "--metrics-addr", metricsAddr)

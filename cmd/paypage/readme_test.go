@@ -12,6 +12,7 @@ import (
 // Every test the README names as the proof of a recipe exists: an operator
 // reading "[`TestX`]" can run it.
 func TestREADMENamesRealTests(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
