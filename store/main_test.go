@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -46,7 +45,7 @@ func (c *clock) Unix() int64 { return c.Now().Unix() }
 // newStore opens and migrates a fresh database with a clock stopped at t0.
 func newStore(t *testing.T, url string) (*store.Store, *clock) {
 	t.Helper()
-	storetest.Migrated(t, url, migrateEmpty)
+	storetest.Migrated(t, url)
 	s, err := store.Open(t.Context(), url)
 	if err != nil {
 		t.Fatalf("open: %v", err)
@@ -58,17 +57,6 @@ func newStore(t *testing.T, url string) (*store.Store, *clock) {
 		t.Fatalf("migrate: %v", err)
 	}
 	return s, c
-}
-
-// migrateEmpty migrates the database at url and closes it: the template
-// that storetest.Migrated copies.
-func migrateEmpty(url string) error {
-	s, err := store.Open(context.Background(), url)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return s.Migrate(context.Background())
 }
 
 // newMerchant creates a merchant, after edit (if any) adjusted it.

@@ -62,7 +62,7 @@ var Discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 func OpenStore(t testing.TB, dbURL string) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	storetest.Migrated(t, dbURL, MigrateEmpty)
+	storetest.Migrated(t, dbURL)
 	st, err := store.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
@@ -72,18 +72,6 @@ func OpenStore(t testing.TB, dbURL string) *store.Store {
 		t.Fatalf("migrate: %v", err)
 	}
 	return st
-}
-
-// MigrateEmpty migrates the database at dbURL and closes it: what
-// storetest.Migrated makes its template with.
-func MigrateEmpty(dbURL string) error {
-	ctx := context.Background()
-	st, err := store.Open(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return st.Migrate(ctx)
 }
 
 // Listen opens a listener on a free loopback port.

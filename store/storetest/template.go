@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/paypage/paypage/store"
 )
 
 // A fresh database made by copying one that was migrated once per test
@@ -34,15 +36,14 @@ var template struct {
 }
 
 // Migrated makes the new, empty database at url (from SQLiteURL or
-// PostgresURL, not yet opened) what migrate makes of an empty one, by
-// copying a template that migrate made once for the test binary. migrate
-// gets the URL of an empty database to migrate, and must close it before
-// it returns. A SQLite file that exists already is left alone.
-func Migrated(t testing.TB, url string, migrate func(url string) error) {
+// PostgresURL, not yet opened) what store.Migrate makes of an empty one, by
+// copying a template migrated once for the test binary. A SQLite file that
+// exists already is left alone.
+func Migrated(t testing.TB, url string) {
 	t.Helper()
 	path, ok := strings.CutPrefix(url, "sqlite:")
 	if !ok {
-		migratedPostgres(t, url, migrate)
+		migratedPostgres(t, url)
 		return
 	}
 	if strings.Contains(path, "?") {
@@ -51,7 +52,7 @@ func Migrated(t testing.TB, url string, migrate func(url string) error) {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		return
 	}
-	data, err := migratedTemplate(migrate)
+	data, err := migratedTemplate()
 	if err != nil {
 		t.Fatalf("storetest: migrate the template database: %v", err)
 	}
@@ -61,23 +62,23 @@ func Migrated(t testing.TB, url string, migrate func(url string) error) {
 	}
 }
 
-func migratedTemplate(migrate func(url string) error) ([]byte, error) {
+func migratedTemplate() ([]byte, error) {
 	template.Lock()
 	defer template.Unlock()
 	if template.data == nil && template.err == nil {
-		template.data, template.err = buildTemplate(migrate)
+		template.data, template.err = buildTemplate()
 	}
 	return template.data, template.err
 }
 
-func buildTemplate(migrate func(url string) error) ([]byte, error) {
+func buildTemplate() ([]byte, error) {
 	dir, err := os.MkdirTemp("", "storetest-template-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "template.db")
-	if err := migrate("sqlite:" + path); err != nil {
+	if err := migrateEmpty("sqlite:" + path); err != nil {
 		return nil, err
 	}
 	// Closed, the database is whole in its main file: SQLite checkpoints
@@ -90,7 +91,7 @@ func buildTemplate(migrate func(url string) error) ([]byte, error) {
 
 // migratedPostgres replaces the empty database of url, made by PostgresURL
 // and not opened since, with a copy of the migrated template.
-func migratedPostgres(t testing.TB, rawURL string, migrate func(url string) error) {
+func migratedPostgres(t testing.TB, rawURL string) {
 	t.Helper()
 	srv, err := server()
 	if err != nil {
@@ -108,7 +109,7 @@ func migratedPostgres(t testing.TB, rawURL string, migrate func(url string) erro
 	if !fresh {
 		return // opened already (a second instance on one database)
 	}
-	tpl, err := postgresTemplate(srv, migrate)
+	tpl, err := postgresTemplate(srv)
 	if err != nil {
 		t.Fatalf("storetest: migrate the template database: %v", err)
 	}
@@ -147,7 +148,7 @@ func createFrom(ctx context.Context, srv *pgServer, quoted, tpl string) error {
 	}
 }
 
-func postgresTemplate(srv *pgServer, migrate func(url string) error) (string, error) {
+func postgresTemplate(srv *pgServer) (string, error) {
 	template.Lock()
 	defer template.Unlock()
 	if template.pg != "" || template.pgErr != nil {
@@ -163,7 +164,7 @@ func postgresTemplate(srv *pgServer, migrate func(url string) error) (string, er
 	template.pg = name
 	u := *srv.adminURL
 	u.Path = "/" + name
-	if err := migrate(u.String()); err != nil {
+	if err := migrateEmpty(u.String()); err != nil {
 		template.pgErr = err
 	}
 	return template.pg, template.pgErr
@@ -182,4 +183,15 @@ func dropTemplate(srv *pgServer) {
 		fmt.Fprintln(os.Stderr, "storetest: drop the template database:", err)
 	}
 	template.pg = ""
+}
+
+// migrateEmpty migrates the database at url and closes it.
+func migrateEmpty(url string) error {
+	ctx := context.Background()
+	s, err := store.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Migrate(ctx)
 }
