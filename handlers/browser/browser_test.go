@@ -187,3 +187,24 @@ func TestBrowserRecoverExpired(t *testing.T) {
 		t.Fatalf("after recovery the browser is at %s, want a new session's page", loc)
 	}
 }
+
+// TestBrowserPreloadsNoUI checks that Chromium runs no page of its own UI
+// beside the tests' tabs: the omnibox popups it preloads for each tab's
+// browser context woke with every page loaded, and tripled the CPU the
+// browser tests need (browsertest.start turns them off by name; a Chromium
+// that renames them, or preloads some other part, shows up here).
+func TestBrowserPreloadsNoUI(t *testing.T) {
+	t.Parallel()
+	b := bt.Shared(t)
+	ctx := b.Tab(t, 360)
+	bt.Open(t, ctx, "data:text/html,<main>tab</main>")
+	targets, err := chromedp.Targets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range targets {
+		if ti.Type != "page" && ti.Type != "iframe" {
+			t.Errorf("Chromium runs a %s target of its own: %s (%s)", ti.Type, ti.URL, ti.Title)
+		}
+	}
+}

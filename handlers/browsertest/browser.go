@@ -85,6 +85,14 @@ func start(path string) (*Browser, error) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("font-render-hinting", "none"),
+		// chromedp's own two, and the omnibox popups that Chromium (156)
+		// preloads as WebUI pages, in a renderer of their own, for every
+		// browser context, that is every Tab. Nothing here shows an
+		// omnibox, but those renderers woke with every page a test loaded:
+		// with them a page's open, screenshot and axe-core run cost 3.4
+		// times the CPU (7.5 s against 2.2 s), most of the browser tests'.
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,"+
+			"PreloadTopChromeWebUI,WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup"),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
