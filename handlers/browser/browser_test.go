@@ -24,7 +24,8 @@ func TestMain(m *testing.M) { storetest.Main(m, bt.Close) }
 // TestBrowserEveryPage opens every state's page, and the return and error
 // pages, at phone and laptop width: it saves a screenshot, checks that the
 // page reports the stored state, that nothing was refused, that nothing
-// overflows sideways, and that axe-core finds no violation.
+// overflows sideways, and that axe-core finds no violation; at phone width,
+// the layout too (checkPhoneLayout).
 func TestBrowserEveryPage(t *testing.T) {
 	b := bt.Shared(t)
 	srv := handlertest.Start(t, storetest.SQLiteURL(t))
@@ -32,7 +33,7 @@ func TestBrowserEveryPage(t *testing.T) {
 		for _, w := range widths {
 			t.Run(fmt.Sprintf("%s/%d", pc.Name, w), func(t *testing.T) {
 				t.Parallel()
-				ctx := b.Tab(t, w)
+				ctx := b.ReusedTab(t, w)
 				bt.Open(t, ctx, srv.URL+pc.Path)
 				bt.Screenshot(t, ctx, fmt.Sprintf("%s-%d", pc.Name, w))
 				if pc.SettledReturns {
@@ -51,6 +52,9 @@ func TestBrowserEveryPage(t *testing.T) {
 				}
 				bt.CheckClean(t, ctx)
 				b.CheckAccessible(t, ctx)
+				if w == 360 {
+					checkPhoneLayout(t, ctx, pc)
+				}
 			})
 		}
 	}
@@ -86,7 +90,7 @@ func TestBrowserPaySucceedThenSuccessPage(t *testing.T) {
 	b := bt.Shared(t)
 	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{SuccessURL: srv.URL + "/healthz?session={CHECKOUT_SESSION_ID}"})
-	ctx := b.Tab(t, 360)
+	ctx := b.ReusedTab(t, 360)
 	bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
 	bt.Click(t, ctx, `[data-testid="pay"]`)
 	bt.WaitFor(t, ctx, `main[data-status="complete"][data-payment-status="paid"] [data-testid="countdown"]`, 10*time.Second)
@@ -109,7 +113,7 @@ func TestBrowserNeedsConfirmationThenSettle(t *testing.T) {
 	b := bt.Shared(t)
 	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
-	ctx := b.Tab(t, 1280)
+	ctx := b.ReusedTab(t, 1280)
 	bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
 	bt.Click(t, ctx, `[data-testid="confirm"]`)
 	bt.WaitFor(t, ctx, `main[data-status="processing"][data-payment-status="pending"]`, 10*time.Second)
@@ -160,7 +164,7 @@ func TestBrowserExpiryCountdownTicks(t *testing.T) {
 	b := bt.Shared(t)
 	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{ExpiresAt: srv.Store.Now().Add(3 * time.Minute).Unix()})
-	ctx := b.Tab(t, 360)
+	ctx := b.ReusedTab(t, 360)
 	bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
 	read := `document.querySelector('[data-testid="countdown"]').textContent.trim()`
 	first := bt.Eval[string](t, ctx, read)
@@ -178,7 +182,7 @@ func TestBrowserRecoverExpired(t *testing.T) {
 	srv := handlertest.Start(t, storetest.SQLiteURL(t))
 	sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
 	handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionExpire, Source: "api"})
-	ctx := b.Tab(t, 360)
+	ctx := b.ReusedTab(t, 360)
 	bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
 	bt.Click(t, ctx, `[data-testid="recover"]`)
 	bt.WaitFor(t, ctx, `main[data-status="open"]`, 10*time.Second)
@@ -207,4 +211,35 @@ func TestBrowserPreloadsNoUI(t *testing.T) {
 			t.Errorf("Chromium runs a %s target of its own: %s (%s)", ti.Type, ti.URL, ti.Title)
 		}
 	}
+}
+
+// TestBrowserReusedTabForgetsCookies checks what ReusedTab promises: the
+// next test gets the same tab on a blank page, without the cookies the
+// last one left.
+func TestBrowserReusedTabForgetsCookies(t *testing.T) {
+	t.Parallel()
+	b := bt.Shared(t)
+	srv := handlertest.Start(t, storetest.SQLiteURL(t))
+	const width = 777 // no other test's, so that the second subtest gets the first one's tab
+	var first context.Context
+	t.Run("leaves a cookie", func(t *testing.T) {
+		first = b.ReusedTab(t, width)
+		bt.Open(t, first, srv.URL+"/pay/cs_test_nosuchsession")
+		if !bt.Eval[bool](t, first, `document.cookie = "left=over; path=/"; document.cookie.includes("left=over")`) {
+			t.Fatal("the page could not set a cookie")
+		}
+	})
+	t.Run("gets the tab without it", func(t *testing.T) {
+		ctx := b.ReusedTab(t, width)
+		if ctx != first {
+			t.Fatal("the tab was not reused")
+		}
+		if loc, err := chromedp.Run(ctx, chromedp.Location()); loc != "about:blank" || err != nil {
+			t.Errorf("the reused tab is at %q (%v), want about:blank", loc, err)
+		}
+		bt.Open(t, ctx, srv.URL+"/pay/cs_test_nosuchsession")
+		if c := bt.Eval[string](t, ctx, `document.cookie`); strings.Contains(c, "left") {
+			t.Errorf("the reused tab still has the cookie: %q", c)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package browser_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func TestBrowserArabicAmountsReadRight(t *testing.T) {
 		LineItems: []store.LineItemParams{{Quantity: 1, PriceData: &store.PriceData{UnitAmount: &unit,
 			ProductData: &store.ProductData{Name: "Olive oil", Description: "1 kg each month"}}}},
 		Fees: []store.AdjustmentParams{{Type: store.AdjustDiscount, Label: "WELCOME", Amount: 320}}})
-	ctx := b.Tab(t, 360)
+	ctx := b.ReusedTab(t, 360)
 	bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
 	for _, tc := range []struct {
 		name, sel, order string // order: characters from left to right as drawn
@@ -143,48 +144,41 @@ const textSpacing = `(function () {
   return document.documentElement.scrollWidth - document.documentElement.clientWidth;
 })()`
 
-// TestBrowserPhoneLayout opens every page at 360 px: merchant, total and the
-// way to pay lie inside the first 800 px of every state the shopper can pay
-// in; the first heading is the page's <h1>; a plain open checkout has no
-// status banner; with WCAG 1.4.12 text spacing nothing overflows sideways.
-func TestBrowserPhoneLayout(t *testing.T) {
-	t.Parallel()
-	b := bt.Shared(t)
-	srv := handlertest.Start(t, storetest.SQLiteURL(t))
-	for _, pc := range handlertest.SeedPages(t, srv) {
-		t.Run(pc.Name, func(t *testing.T) {
-			t.Parallel()
-			ctx := b.Tab(t, 360)
-			bt.Open(t, ctx, srv.URL+pc.Path)
-			if first := bt.Eval[string](t, ctx, `document.querySelector("main").querySelector("h1, h2, h3").tagName`); first != "H1" {
-				t.Errorf("the first heading is an <%s>, not the page's <h1>", first)
+// checkPhoneLayout checks a page open at 360 px (TestBrowserEveryPage
+// calls it on every page, last, since it changes the page's spacing):
+// merchant, total and the way to pay lie inside the first 800 px of every
+// state the shopper can pay in; the first heading is the page's <h1>; a
+// plain open checkout has no status banner; with WCAG 1.4.12 text spacing
+// nothing overflows sideways.
+func checkPhoneLayout(t *testing.T, ctx context.Context, pc handlertest.PageCase) {
+	t.Helper()
+	if first := bt.Eval[string](t, ctx, `document.querySelector("main").querySelector("h1, h2, h3").tagName`); first != "H1" {
+		t.Errorf("the first heading is an <%s>, not the page's <h1>", first)
+	}
+	state := bt.Eval[string](t, ctx, `document.querySelector("main").dataset.state || ""`)
+	if pc.Status == "open" {
+		bottoms := bt.Eval[map[string]float64](t, ctx, `(function (q) {
+			var bottom = function (el) { return el.getBoundingClientRect().bottom + scrollY; };
+			return {
+				merchant: bottom(q(".masthead .merchant-name")),
+				total: bottom(q('[data-testid="lead-total"]')),
+				// Live mode waiting for the provider has no button: its
+				// words on that, under the pay column's heading, then.
+				pay: bottom(q('[data-testid="pay"]') || q(".pay h2 + *"))
+			};
+		})(document.querySelector.bind(document))`)
+		t.Logf("bottom edges at 360 px: %v", bottoms)
+		for what, bottom := range bottoms {
+			if bottom > 800 {
+				t.Errorf("%s ends %.0f px down, below the fold", what, bottom)
 			}
-			state := bt.Eval[string](t, ctx, `document.querySelector("main").dataset.state || ""`)
-			if pc.Status == "open" {
-				bottoms := bt.Eval[map[string]float64](t, ctx, `(function (q) {
-					var bottom = function (el) { return el.getBoundingClientRect().bottom + scrollY; };
-					return {
-						merchant: bottom(q(".masthead .merchant-name")),
-						total: bottom(q('[data-testid="lead-total"]')),
-						// Live mode waiting for the provider has no button: its
-						// words on that, under the pay column's heading, then.
-						pay: bottom(q('[data-testid="pay"]') || q(".pay h2 + *"))
-					};
-				})(document.querySelector.bind(document))`)
-				t.Logf("bottom edges at 360 px: %v", bottoms)
-				for what, bottom := range bottoms {
-					if bottom > 800 {
-						t.Errorf("%s ends %.0f px down, below the fold", what, bottom)
-					}
-				}
-			}
-			if n := bt.Eval[int](t, ctx, `document.querySelectorAll('[data-testid="status"]').length`); state == "open" && pc.Name != "recovered-child" && n != 0 {
-				t.Errorf("a plain open checkout shows a status banner")
-			}
-			if overflow := bt.Eval[int](t, ctx, textSpacing); overflow > 0 {
-				t.Errorf("with WCAG 1.4.12 text spacing the page is %d px wider than the viewport", overflow)
-			}
-		})
+		}
+	}
+	if n := bt.Eval[int](t, ctx, `document.querySelectorAll('[data-testid="status"]').length`); state == "open" && pc.Name != "recovered-child" && n != 0 {
+		t.Errorf("a plain open checkout shows a status banner")
+	}
+	if overflow := bt.Eval[int](t, ctx, textSpacing); overflow > 0 {
+		t.Errorf("with WCAG 1.4.12 text spacing the page is %d px wider than the viewport", overflow)
 	}
 }
 
@@ -237,7 +231,7 @@ func TestBrowserSmallThings(t *testing.T) {
 		t.Parallel()
 		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{})
 		handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionSucceed, Source: "payment_event"})
-		ctx := b.Tab(t, 360)
+		ctx := b.ReusedTab(t, 360)
 		bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
 		// Each text node of the reference (the prefix, then the random part)
 		// lies on one line.
@@ -260,7 +254,7 @@ func TestBrowserSmallThings(t *testing.T) {
 			sess := handlertest.CreateSession(t, srv, false, store.SessionParams{Locale: lang, RecoveryEnabled: &off,
 				Appearance: &store.Appearance{DisplayName: "Sunny Side Surf Co."}})
 			handlertest.TransitionTo(t, srv, sess.ID, store.Transition{Action: store.ActionExpire, Source: "api"})
-			ctx := b.Tab(t, 360)
+			ctx := b.ReusedTab(t, 360)
 			bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
 			text := bt.Eval[string](t, ctx, `document.querySelector("main").innerText`)
 			if !strings.Contains(text, "Sunny Side Surf Co.") || strings.Contains(text, "Co..") || strings.Contains(text, "Co.\u2069.") {
@@ -273,7 +267,7 @@ func TestBrowserSmallThings(t *testing.T) {
 		t.Parallel()
 		sess := handlertest.CreateSession(t, srv, false, store.SessionParams{Appearance: &store.Appearance{
 			Theme: "dark", LogoURL: "https://logo.example/dark.svg"}})
-		ctx := b.Tab(t, 360)
+		ctx := b.ReusedTab(t, 360)
 		bt.Open(t, ctx, srv.URL+"/pay/"+sess.ID)
 		if bg := bt.Eval[string](t, ctx, `getComputedStyle(document.querySelector(".logo")).backgroundColor`); bg != "rgb(255, 255, 255)" {
 			t.Errorf("logo chip %s on the dark theme, want white", bg)

@@ -118,7 +118,7 @@ func TestLiveBrowserEmbedOnAnotherOriginGetsEveryStatus(t *testing.T) {
 			return in.URL + "/pay/" + sess.ID + "/embed?origin=" + url.QueryEscape(origin) + "&probe=" + strconv.Itoa(probes)
 		}
 
-		ctx := b.Tab(t, 1280)
+		ctx := b.ReusedTab(t, 1280)
 		src := embed(shop)
 		if err := chromedp.Do(bt.WithTimeout(t, ctx, 20*time.Second), chromedp.Navigate(shop+"/?embed="+url.QueryEscape(src))); err != nil {
 			t.Fatal(err)
@@ -153,7 +153,7 @@ func TestLiveBrowserEmbedOnAnotherOriginGetsEveryStatus(t *testing.T) {
 		// A page of an origin the merchant did not list can frame neither
 		// the widget meant for the shop nor one asked for itself.
 		for _, src := range []string{embed(shop), embed(stranger)} {
-			ctx := b.Tab(t, 1280)
+			ctx := b.ReusedTab(t, 1280)
 			if err := chromedp.Do(bt.WithTimeout(t, ctx, 20*time.Second), chromedp.Navigate(stranger+"/?embed="+url.QueryEscape(src))); err != nil {
 				t.Fatal(err)
 			}
@@ -175,7 +175,7 @@ func TestLiveBrowserEmbedUpdatesInPlace(t *testing.T) {
 	in := handlertest.StartInstance(t, storetest.SQLiteURL(t), time.Second)
 	m, keys := handlertest.Merchant(t, in.Store, "https://shop.example")
 	sess := handlertest.MugSession(t, in.Store, m, nil)
-	ctx := b.Tab(t, 1280)
+	ctx := b.ReusedTab(t, 1280)
 	bt.Open(t, ctx, in.URL+"/pay/"+sess.ID+"/embed?origin=https%3A%2F%2Fshop.example")
 	bt.WaitFor(t, ctx, `[data-testid="embed-status"][data-state="open"]`, 5*time.Second)
 	bt.Eval[bool](t, ctx, `window.__sameDocument = true`)
@@ -229,7 +229,7 @@ func TestLiveBrowserPagesFollowTheSession(t *testing.T) {
 	t.Run("pending page advances by itself", func(t *testing.T) {
 		sess := handlertest.MugSession(t, in.Store, m, nil)
 		event(t, sess.ID, "payment.processing")
-		ctx := b.Tab(t, 1280)
+		ctx := b.ReusedTab(t, 1280)
 		bt.Open(t, ctx, in.URL+"/pay/"+sess.ID+"/pending")
 		waitState(t, ctx, "processing", 5*time.Second)
 		event(t, sess.ID, "payment.succeeded")
@@ -252,7 +252,7 @@ func TestLiveBrowserPagesFollowTheSession(t *testing.T) {
 
 	t.Run("checkout page shows the payment being processed", func(t *testing.T) {
 		sess := handlertest.MugSession(t, in.Store, m, nil)
-		ctx := b.Tab(t, 1280)
+		ctx := b.ReusedTab(t, 1280)
 		bt.Open(t, ctx, in.URL+"/pay/"+sess.ID)
 		waitState(t, ctx, "open", 5*time.Second)
 		event(t, sess.ID, "payment.processing")
@@ -281,7 +281,7 @@ func TestLiveBrowserPagesFollowTheSession(t *testing.T) {
 			p.ExpiresAt = in.Store.Now().Add(65 * time.Second).Unix()
 		})
 		in.Shift.Store(int64(60 * time.Second)) // about five seconds left
-		ctx := b.Tab(t, 1280)
+		ctx := b.ReusedTab(t, 1280)
 		bt.Open(t, ctx, in.URL+"/pay/"+sess.ID)
 		waitState(t, ctx, "open", 5*time.Second)
 		waitState(t, ctx, "expired", 8*time.Second)

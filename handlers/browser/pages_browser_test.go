@@ -208,7 +208,7 @@ func TestBrowserTrustCuesReversalAndWords(t *testing.T) {
 
 	t.Run("live checkout", func(t *testing.T) {
 		t.Parallel()
-		ctx := b.Tab(t, 360)
+		ctx := b.ReusedTab(t, 360)
 		bt.Open(t, ctx, srv.URL+"/pay/"+live.ID)
 		got := bt.Eval[map[string]string](t, ctx, `(function () {
 			var q = function (s) { var e = document.querySelector(s); return e ? (e.getAttribute("href") || e.textContent.trim()) : ""; };
@@ -230,7 +230,7 @@ func TestBrowserTrustCuesReversalAndWords(t *testing.T) {
 
 	t.Run("reversed success page", func(t *testing.T) {
 		t.Parallel()
-		ctx := b.Tab(t, 360)
+		ctx := b.ReusedTab(t, 360)
 		bt.Open(t, ctx, srv.URL+"/pay/"+reversed.ID+"/success")
 		got := bt.Eval[map[string]any](t, ctx, `({state: document.querySelector("main").dataset.state,
 			countdown: document.querySelectorAll("[data-countdown]").length,
@@ -245,7 +245,7 @@ func TestBrowserTrustCuesReversalAndWords(t *testing.T) {
 
 	t.Run("japanese test panel", func(t *testing.T) {
 		t.Parallel()
-		ctx := b.Tab(t, 360)
+		ctx := b.ReusedTab(t, 360)
 		bt.Open(t, ctx, srv.URL+"/pay/"+ja.ID)
 		text := bt.Eval[string](t, ctx, `document.querySelector(".testpanel p").textContent`)
 		if strings.Contains(text, "。 ") || !strings.Contains(text, "。") {

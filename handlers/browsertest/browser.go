@@ -3,6 +3,7 @@ package browsertest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -21,6 +24,15 @@ type Browser struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	axe    string // axe-core's source, injected into pages
+
+	mu   sync.Mutex
+	idle map[int64][]*tab // ReusedTab's tabs between tests, by width
+}
+
+// tab is a tab in a browser context of its own.
+type tab struct {
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 var shared struct {
@@ -150,8 +162,62 @@ window.addEventListener("error", function (e) {
 // 127.0.0.1, whatever the port, and would refuse the others').
 func (b *Browser) Tab(t testing.TB, width int64) context.Context {
 	t.Helper()
+	tb, err := b.newTab(width)
+	if err != nil {
+		t.Fatalf("new tab: %v", err)
+	}
+	t.Cleanup(tb.cancel)
+	return tb.ctx
+}
+
+// ReusedTab is a Tab that earlier tests may have used, handed back without
+// cookies and on a blank page: a new browser context costs Chromium about a
+// second of CPU, as much as loading and checking a page. It is for tests
+// that navigate, read, click and take pictures; a test that changes the
+// tab's settings (emulation, network, listeners, script) takes a Tab.
+// After a test that failed the tab is closed, not reused.
+func (b *Browser) ReusedTab(t testing.TB, width int64) context.Context {
+	t.Helper()
+	b.mu.Lock()
+	var tb *tab
+	if idle := b.idle[width]; len(idle) > 0 {
+		tb, b.idle[width] = idle[len(idle)-1], idle[:len(idle)-1]
+	}
+	b.mu.Unlock()
+	if tb == nil {
+		var err error
+		if tb, err = b.newTab(width); err != nil {
+			t.Fatalf("new tab: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		if t.Failed() || tb.reset() != nil {
+			tb.cancel()
+			return
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.idle == nil {
+			b.idle = map[int64][]*tab{}
+		}
+		b.idle[width] = append(b.idle[width], tb)
+	})
+	return tb.ctx
+}
+
+// reset forgets the tab's cookies and leaves its page for a blank one.
+func (tb *tab) reset() error {
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		return err
+	}
+	return chromedp.Do(ctx, chromedp.Navigate("about:blank"))
+}
+
+// newTab opens a tab in a new browser context, closed with the browser.
+func (b *Browser) newTab(width int64) (*tab, error) {
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
 	height := int64(800)
 	var vopts []chromedp.EmulateViewportOption
 	if width < 600 {
@@ -159,12 +225,14 @@ func (b *Browser) Tab(t testing.TB, width int64) context.Context {
 		vopts = append(vopts, chromedp.EmulateMobile, chromedp.EmulateScale(1))
 	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height, vopts...)); err != nil {
-		t.Fatalf("viewport: %v", err)
+		cancel()
+		return nil, fmt.Errorf("viewport: %w", err)
 	}
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pageWatch}); err != nil {
-		t.Fatalf("watch script: %v", err)
+		cancel()
+		return nil, fmt.Errorf("watch script: %w", err)
 	}
-	return ctx
+	return &tab{ctx: ctx, cancel: cancel}, nil
 }
 
 // WithTimeout bounds ctx by d, until t ends.
