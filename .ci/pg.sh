@@ -2,18 +2,22 @@
 # Throwaway PostgreSQL cluster for the test suite, shared by every package
 # through PAYPAGE_TEST_POSTGRES_URL.
 #
-#   .ci/pg.sh start DIR   initdb into DIR/data, start it on a unix socket in
-#                         DIR (no TCP port), print its admin URL
+#   .ci/pg.sh start DIR [OPTION...]
+#                         initdb into DIR/data, start it on a unix socket in
+#                         DIR (no TCP port) with the server OPTIONs added
+#                         (-c name=value), print its admin URL
 #   .ci/pg.sh stop DIR    stop it and remove DIR
 #
 # store/storetest starts the same kind of cluster itself when no URL is
 # given; keep the initdb and server options of the two in step.
 set -euo pipefail
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
-[[ $# -eq 2 ]] || usage
+usage() { echo "usage: $0 start DIR [OPTION...] | stop DIR" >&2; exit 2; }
+[[ $# -ge 2 ]] || usage
 cmd=$1
 dir=$(realpath -m -- "$2")
+shift 2
+[[ $cmd == start || $# -eq 0 ]] || usage
 
 # bindir finds initdb and pg_ctl: PATH first, then the newest of Debian's
 # versioned directories, which are not on PATH.
@@ -63,6 +67,7 @@ start)
 	# keeps the server off our stdout, which the caller reads to its end.
 	opts="-k '$dir' -p 5432 -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 	opts+=" -c wal_level=minimal -c max_wal_senders=0 -c max_connections=200"
+	opts+=${*:+ $*}
 	if ! out=$(as_owner "$bin/pg_ctl" start -w -D "$dir/data" -l "$dir/log" -o "$opts" 2>&1); then
 		printf '%s\n' "$out" >&2
 		cat "$dir/log" >&2 || :

@@ -21,6 +21,10 @@ esac
 
 .ci/deps.sh
 if [[ $mode == test ]]; then
+	# make test is bound by CPU on two cores, and the machine has the
+	# memory: at GOGC=400 the handlers tests took 96 CPU-s, at 100 109.
+	# For vet, the compiler, the test binaries and the servers they start.
+	export GOGC=400
 	make --no-print-directory check
 fi
 
@@ -29,7 +33,13 @@ fi
 pgdir=$(mktemp -d)
 engines=$(mktemp)
 trap '.ci/pg.sh stop "$pgdir"; rm -f "$engines"' EXIT
-if url=$(.ci/pg.sh start "$pgdir"); then
+# The tests' databases live for seconds each, hundreds of them, and with
+# autovacuum on the cluster spent about an eighth more CPU (79 CPU-s
+# against 70 over the handlers, store and cmd/paypage tests), its
+# launcher visiting every one. The benchmarks keep it, as a server would.
+pgopts=()
+[[ $mode == test ]] && pgopts=(-c autovacuum=off)
+if url=$(.ci/pg.sh start "$pgdir" "${pgopts[@]}"); then
 	export PAYPAGE_TEST_POSTGRES_URL=$url
 elif [[ $mode == test ]]; then
 	exit 1
@@ -54,12 +64,8 @@ if [[ $mode == test ]]; then
 	# of any package, and kept a core busy with instrumented rendering.
 	browser=./handlers/browser
 	mapfile -t raced < <(go list ./... | grep -v -x "github.com/paypage/paypage/${browser#./}")
-	# The run is bound by CPU on two cores, so: -vet=off, since make check
-	# ran every vet analyzer already (go test's own subset again cost each
-	# package a pass over a fresh clone); and GOGC=400 for the test
-	# binaries, the compiler and the servers the tests start, which spent
-	# an eighth of the handlers tests' CPU collecting garbage at 100.
-	export GOGC=400
+	# -vet=off: make check ran every vet analyzer already, and go test's
+	# own subset cost each package another pass over a fresh clone.
 	PAYPAGE_REQUIRE_ALL=1 go test -vet=off -count=1 -parallel 4 "$browser" >"$out.browser" 2>&1 &
 	browser_pid=$!
 	# checkptr (which -race turns on) is off for modernc.org's packages:

@@ -391,13 +391,14 @@ func startCluster(tcpPort int) (*cluster, error) {
 	// makes CREATE DATABASE, done once per test, four times faster. A fault
 	// test's own cluster (on TCP) is crashed on purpose, so its commits must
 	// reach the WAL before they are acknowledged (the machine does not
-	// crash: fsync stays off).
+	// crash: fsync stays off). Autovacuum is off: the tests' databases
+	// live for seconds, and its launcher visited every one of them.
 	port, listen, syncCommit := 5432, "", "off"
 	if tcpPort != 0 {
 		port, listen, syncCommit = tcpPort, "127.0.0.1", "on"
 	}
 	c.opts = fmt.Sprintf("-k '%s' -p %d -c listen_addresses='%s' -c fsync=off -c synchronous_commit=%s"+
-		" -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_connections=200", dir, port, listen, syncCommit)
+		" -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_connections=200 -c autovacuum=off", dir, port, listen, syncCommit)
 	if err := c.start(ctx); err != nil {
 		c.stop()
 		return nil, err
