@@ -26,20 +26,21 @@ func (h *handler) favicon(c *fiber.Ctx) error {
 }
 
 // sendAsset answers with the asset in the best coding the client accepts,
-// compressed once at start (package static), never per request.
+// compressed once (package static), never per request.
 func sendAsset(c *fiber.Ctx, a *static.Asset) error {
 	c.Set(fiber.HeaderContentType, a.ContentType)
-	if a.Brotli == nil {
+	br, gz := a.Compressed()
+	if br == nil {
 		return c.Send(a.Body)
 	}
 	c.Vary(fiber.HeaderAcceptEncoding)
 	switch pickEncoding(c.Get(fiber.HeaderAcceptEncoding)) {
 	case encodingBrotli:
 		c.Set(fiber.HeaderContentEncoding, encodingBrotli)
-		return c.Send(a.Brotli)
+		return c.Send(br)
 	case encodingGzip:
 		c.Set(fiber.HeaderContentEncoding, encodingGzip)
-		return c.Send(a.Gzip)
+		return c.Send(gz)
 	}
 	return c.Send(a.Body)
 }

@@ -17,6 +17,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 )
@@ -34,9 +35,31 @@ type Asset struct {
 	Integrity   string // Subresource Integrity value, "sha384-…"
 	ContentType string
 	Body        []byte
-	// Brotli and Gzip are Body compressed once, at start, at the formats'
-	// best levels; nil for types that do not shrink (images but SVG).
-	Brotli, Gzip []byte
+
+	once     sync.Once
+	brotli   []byte
+	gzipped  []byte
+	compress bool // a type that shrinks (text, scripts, SVG; not images)
+}
+
+// Compressed returns Body in brotli and in gzip, each at the format's best
+// level, compressed on the first call and kept; nil, nil for types that do
+// not shrink. Not at start: brotli's best level takes a third of a second
+// for the assets, which every CLI command paid before doing its work.
+// `paypage serve` calls Prepare before it listens.
+func (a *Asset) Compressed() (br, gz []byte) {
+	if !a.compress {
+		return nil, nil
+	}
+	a.once.Do(func() { a.brotli, a.gzipped = compress(a.Body) })
+	return a.brotli, a.gzipped
+}
+
+// Prepare compresses every asset now, so that no request waits for it.
+func Prepare() {
+	for _, a := range byName {
+		a.Compressed()
+	}
 }
 
 var (
@@ -67,9 +90,7 @@ func init() {
 		if a.ContentType == "" {
 			a.ContentType = "application/octet-stream"
 		}
-		if Compressible(a.ContentType) {
-			a.Brotli, a.Gzip = compress(body)
-		}
+		a.compress = Compressible(a.ContentType)
 		byName[a.Name] = a
 		byFile[a.File] = a
 	}
@@ -118,7 +139,7 @@ func Compressible(contentType string) bool {
 }
 
 // compress returns body in brotli and in gzip, each at its best level: paid
-// once per asset at start, not per request.
+// once per asset, not per request.
 func compress(body []byte) (br, gz []byte) {
 	var b bytes.Buffer
 	w := brotli.NewWriterLevel(&b, brotli.BestCompression)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -56,4 +57,29 @@ func TestEveryScriptIsInTheInventory(t *testing.T) {
 			t.Errorf("static/%s is not in docs/scripts-inventory.md", a.Name)
 		}
 	}
+}
+
+// TestCompressedOnceOnDemand: text assets come compressed, the same bytes
+// to every caller however many ask at once; the icon does not.
+func TestCompressedOnceOnDemand(t *testing.T) {
+	css := Get("app.css")
+	var wg sync.WaitGroup
+	got := make([][]byte, 8)
+	for i := range got {
+		wg.Go(func() { got[i], _ = css.Compressed() })
+	}
+	wg.Wait()
+	br, gz := css.Compressed()
+	if len(br) == 0 || len(gz) == 0 || len(br) >= len(css.Body) {
+		t.Fatalf("app.css: brotli %d bytes, gzip %d, of %d", len(br), len(gz), len(css.Body))
+	}
+	for _, b := range got {
+		if &b[0] != &br[0] {
+			t.Fatal("app.css was compressed more than once")
+		}
+	}
+	if br, gz := Get("favicon.ico").Compressed(); br != nil || gz != nil {
+		t.Error("favicon.ico comes compressed")
+	}
+	Prepare()
 }

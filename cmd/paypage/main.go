@@ -21,6 +21,7 @@ import (
 
 	"github.com/paypage/paypage/handlers"
 	"github.com/paypage/paypage/handlers/webhook"
+	"github.com/paypage/paypage/static"
 	"github.com/paypage/paypage/store"
 )
 
@@ -288,6 +289,7 @@ func serve(ctx context.Context, log *slog.Logger, dbURL, addr, metricsAddr strin
 	if allowPrivate {
 		log.Warn("webhooks: PAYPAGE_WEBHOOK_ALLOW_PRIVATE=1: endpoints may be on loopback and private addresses")
 	}
+	static.Prepare() // the assets compressed before the first request, not in it
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
