@@ -121,7 +121,8 @@ func start(path string) (*Browser, error) {
 		cancelAlloc()
 		return nil, err
 	}
-	return &Browser{ctx: ctx, axe: string(axe), cancel: func() { cancel(); cancelAlloc() }}, nil
+	return &Browser{ctx: ctx, axe: string(axe), cancel: func() { cancel(); cancelAlloc() },
+		idle: map[int64][]*tab{}}, nil
 }
 
 // moduleRoot is the directory of go.mod, above the test's package directory.
@@ -205,9 +206,6 @@ func (b *Browser) ReusedTab(t testing.TB, width int64) context.Context {
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if b.idle == nil {
-			b.idle = map[int64][]*tab{}
-		}
 		b.idle[width] = append(b.idle[width], tb)
 	})
 	return tb.ctx
