@@ -54,14 +54,14 @@ func (h *handler) hcpSession(c *fiber.Ctx) error {
 	if m.Disabled() {
 		return errMerchantUnavailable
 	}
-	views, err := h.views(c.UserContext(), m, []*store.Session{sess}, dialect.Expand{Appearance: true, ChildSessions: true})
+	v, err := h.viewWithChildren(c.UserContext(), m, sess, dialect.Expand{Appearance: true, ChildSessions: true})
 	if err != nil {
 		return err
 	}
-	if err := dialect.Checkout.Route.Refuse(views[0]); err != nil {
+	if err := dialect.Checkout.Route.Refuse(v); err != nil {
 		return err
 	}
-	return c.JSON(dialect.CheckoutShopperSession(views[0]))
+	return c.JSON(dialect.CheckoutShopperSession(v))
 }
 
 // hcpPreflight answers the browser's CORS preflight of GET /pay/:id/session

@@ -103,14 +103,14 @@ func (h *handler) seedRetrieve(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	views, err := h.views(c.UserContext(), m, []*store.Session{sess}, exp)
+	v, err := h.viewWithChildren(c.UserContext(), m, sess, exp)
 	if err != nil {
 		return err
 	}
 	if d.Route.Refuse != nil {
-		if err := d.Route.Refuse(views[0]); err != nil {
+		if err := d.Route.Refuse(v); err != nil {
 			return err
 		}
 	}
-	return c.JSON(d.Session(views[0]))
+	return c.JSON(d.Session(v))
 }

@@ -378,13 +378,14 @@ func errCannotExpire(id, status string) error {
 	return store.Errorf(store.ESTATE, "Only Checkout Sessions with status \"open\" can be expired; %s has status %q.", id, status)
 }
 
-// present answers with sess in the request's dialect.
+// present answers with sess, read whole (its line items, fees and refunds
+// in), in the request's dialect.
 func (h *handler) present(c *fiber.Ctx, m *store.Merchant, sess *store.Session, exp dialect.Expand) error {
-	views, err := h.views(c.UserContext(), m, []*store.Session{sess}, exp)
+	v, err := h.viewWithChildren(c.UserContext(), m, sess, exp)
 	if err != nil {
 		return err
 	}
-	return c.JSON(apiDialect(c).Session(views[0]))
+	return c.JSON(apiDialect(c).Session(v))
 }
 
 // view is what presenters render of a session whose children are in.
@@ -392,25 +393,35 @@ func (h *handler) view(m *store.Merchant, s *store.Session, e dialect.Expand) *d
 	return &dialect.View{Session: s, Merchant: m, BaseURL: h.cfg.BaseURL, Expand: e, ShopperToken: h.mintHCP}
 }
 
-// views gives presenters what they render: the sessions with their line
-// items, fees and refunds (list reads leave those out), and the recovery
-// children e asks for.
+// viewWithChildren is view with the recovery children e asks for.
+func (h *handler) viewWithChildren(ctx context.Context, m *store.Merchant, s *store.Session, e dialect.Expand) (*dialect.View, error) {
+	v := h.view(m, s, e)
+	if !e.ChildSessions {
+		return v, nil
+	}
+	children, more, err := h.store.ListSessions(ctx, m.ID, s.Livemode, store.ListParams{Limit: 100, ParentID: s.ID})
+	if err == nil {
+		err = h.store.LoadChildren(ctx, children)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v.Children, v.ChildrenMore = children, more
+	return v, nil
+}
+
+// views gives presenters what they render of sessions read by a list: their
+// line items, fees and refunds (list reads leave those out), and the
+// recovery children e asks for.
 func (h *handler) views(ctx context.Context, m *store.Merchant, sessions []*store.Session, e dialect.Expand) ([]*dialect.View, error) {
 	if err := h.store.LoadChildren(ctx, sessions); err != nil {
 		return nil, err
 	}
 	out := make([]*dialect.View, len(sessions))
 	for i, s := range sessions {
-		v := h.view(m, s, e)
-		if e.ChildSessions {
-			children, more, err := h.store.ListSessions(ctx, m.ID, s.Livemode, store.ListParams{Limit: 100, ParentID: s.ID})
-			if err == nil {
-				err = h.store.LoadChildren(ctx, children)
-			}
-			if err != nil {
-				return nil, err
-			}
-			v.Children, v.ChildrenMore = children, more
+		v, err := h.viewWithChildren(ctx, m, s, e)
+		if err != nil {
+			return nil, err
 		}
 		out[i] = v
 	}

@@ -344,10 +344,6 @@ func (h *handler) paymentEvent(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(eventDuplicateKey, dup)
-	views, err := h.views(c.UserContext(), m, []*store.Session{sess}, dialect.Expand{})
-	if err != nil {
-		return err
-	}
 	return c.JSON(paymentEventObject{ID: p.ID, Object: "payment_event", Type: p.Type, Duplicate: dup,
-		Session: apiDialect(c).Session(views[0])})
+		Session: apiDialect(c).Session(h.view(m, sess, dialect.Expand{}))})
 }
