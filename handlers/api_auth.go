@@ -25,7 +25,7 @@ func (h *handler) authenticate(c *fiber.Ctx) error {
 	if key == "" {
 		return h.authFailed(c, refusedAuth(c, errUnauthorized))
 	}
-	m, livemode, err := h.store.Authenticate(c.UserContext(), key)
+	m, livemode, err := h.hub.Keys().Authenticate(c.UserContext(), key)
 	if store.IsNotFound(err) {
 		return h.authFailed(c, refusedAuth(c, errUnauthorized))
 	}

@@ -176,7 +176,7 @@ func (h *handler) merchantSession(c *fiber.Ctx) (*store.Session, error) {
 		// Stripe answers an id of any other shape as missing.
 		return nil, errNoSuchSession(id, &store.Error{Code: store.ENOTFOUND})
 	}
-	sess, err := h.store.MerchantSession(c.UserContext(), m.ID, live, id)
+	sess, err := h.hub.Cache().MerchantSession(c.UserContext(), m.ID, live, id)
 	if err != nil {
 		return nil, errNoSuchSession(id, err)
 	}

@@ -62,8 +62,10 @@ func TestAPIVersionsPickTheDialect(t *testing.T) {
 
 		// A merchant pinned to Stripe's version is answered as Stripe
 		// answers, without any header.
-		if _, err := srv.Store.DB().Exec(srv.Store.DB().Rebind(`UPDATE merchants SET api_version = ? WHERE id = ?`),
-			store.APIVersionStripe, srv.Merchant.ID); err != nil {
+		if _, err := srv.Store.UpdateMerchant(t.Context(), srv.Merchant.ID, func(m *store.Merchant) error {
+			m.APIVersion = store.APIVersionStripe
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if r := api.do("GET", path, ""); r.JSON["ui_mode"] != "hosted_page" || r.Header.Get("Paypage-Version") != store.APIVersionStripe {

@@ -49,23 +49,23 @@ func (s *Store) RollKey(ctx context.Context, id string, livemode bool, overlap t
 		prefix = "sk_live_"
 	}
 	out := RolledKey{Secret: prefix + randomString(40)}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.merchantTx(ctx, id, func(tx *sqlx.Tx) (bool, error) {
 		if _, err := s.lockMerchant(ctx, tx, id); err != nil {
-			return err
+			return false, err
 		}
 		now := s.now()
 		out.OldExpiresAt = now.Add(overlap).Unix()
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE api_keys SET expires_at = ?
 			WHERE merchant_id = ? AND livemode = ? AND (expires_at IS NULL OR expires_at > ?)`),
 			out.OldExpiresAt, id, livemode, out.OldExpiresAt); err != nil {
-			return err
+			return false, err
 		}
 		last4 := out.Secret[len(out.Secret)-4:]
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO api_keys (hash, merchant_id, livemode, last4, created)
 			VALUES (?, ?, ?, ?, ?)`), hashKey(out.Secret), id, livemode, last4, now.Unix()); err != nil {
-			return err
+			return false, err
 		}
-		return audit(ctx, tx, id, "roll_key", map[string]any{
+		return true, audit(ctx, tx, id, "roll_key", map[string]any{
 			"mode": modeName(livemode), "new_key": prefix + "…" + last4, "old_keys_expire_at": out.OldExpiresAt,
 		}, now.Unix())
 	})

@@ -60,6 +60,7 @@ type Hub struct {
 	done      chan struct{} // closed when run has returned
 
 	cache *SessionCache // dropped entries on the signals (session_cache.go)
+	keys  *KeyCache     // dropped a merchant's keys on its signal (key_cache.go)
 	syncs *syncer       // markers through the LISTEN connection (hub_sync.go)
 
 	dialer  pq.Dialer // nil: TCP with keepalives; tests hold reconnections back with theirs
@@ -79,7 +80,7 @@ func NewHub(s *Store, log *slog.Logger) *Hub {
 		h.syncs = newSyncer(h)
 		sync = h.syncs.wait // nothing is used before Listen: wait fails until it listens
 	}
-	h.cache = newSessionCache(s, sync)
+	h.cache, h.keys = newSessionCache(s, sync), newKeyCache(s, sync)
 	prev := s.OnChange
 	s.OnChange = func(id string) {
 		if prev != nil {
@@ -91,15 +92,31 @@ func NewHub(s *Store, log *slog.Logger) *Hub {
 	}
 	s.onMerchantChange = func(id string) {
 		if !h.listening.Load() {
-			h.cache.dropMerchant(id)
+			h.merchantChanged(id)
 		}
 	}
 	return h
 }
 
-// Cache is the hub's cache of the sessions the shopper's pages read, kept
-// true by the hub's signals.
+// Cache is the hub's cache of the sessions the shopper's pages and the API
+// read, kept true by the hub's signals.
 func (h *Hub) Cache() *SessionCache { return h.cache }
+
+// Keys is the hub's cache of the API keys that authenticated, kept true by
+// the hub's signals.
+func (h *Hub) Keys() *KeyCache { return h.keys }
+
+// clearCaches empties the caches: what changed meanwhile was not signalled.
+func (h *Hub) clearCaches() {
+	h.cache.clear()
+	h.keys.clear()
+}
+
+// merchantChanged drops what the caches hold of merchant id.
+func (h *Hub) merchantChanged(id string) {
+	h.cache.dropMerchant(id)
+	h.keys.dropMerchant(id)
+}
 
 // Subscribe returns a channel that receives a value whenever session id may
 // have changed, and a function that ends the subscription. The channel holds
@@ -165,7 +182,7 @@ func (h *Hub) Notify(id string) {
 
 // notifyAll signals every watcher: they all re-read the store.
 func (h *Hub) notifyAll() {
-	h.cache.clear()
+	h.clearCaches()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.resyncs++
@@ -238,7 +255,7 @@ func (h *Hub) Listen(ctx context.Context) error {
 		return errors.New("store: hub: listen on a closed or already listening hub")
 	}
 	h.listener, h.conns, h.done = l, conns, make(chan struct{})
-	h.cache.clear() // changes of other instances were not signalled until now
+	h.clearCaches() // changes of other instances were not signalled until now
 	h.listening.Store(true)
 	h.connected.Store(true)
 	go h.run(l, conns, h.done)
@@ -285,7 +302,7 @@ func (h *Hub) run(l *pq.Listener, conns *listenDialer, done chan struct{}) {
 				// while it was down is lost, so everyone looks again.
 				// The cache is cleared before it is trusted again, and
 				// before the watchers are woken.
-				h.cache.clear()
+				h.clearCaches()
 				h.connected.Store(true)
 				h.notifyAll()
 				continue
@@ -316,7 +333,7 @@ func (h *Hub) dispatch(payload string) {
 	case strings.HasPrefix(payload, syncPrefix):
 		h.syncs.arrived(payload)
 	case strings.HasPrefix(payload, merchantPrefix):
-		h.cache.dropMerchant(strings.TrimPrefix(payload, merchantPrefix))
+		h.merchantChanged(strings.TrimPrefix(payload, merchantPrefix))
 	default:
 		h.Notify(payload)
 	}
@@ -326,7 +343,7 @@ func (h *Hub) dispatch(payload string) {
 // until it is back are gone, so the cache is not used meanwhile.
 func (h *Hub) lost() {
 	h.connected.Store(false)
-	h.cache.clear()
+	h.clearCaches()
 	if h.syncs != nil {
 		h.syncs.fail(errNotListening)
 	}

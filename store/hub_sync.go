@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,8 +55,34 @@ func newSyncer(h *Hub) *syncer {
 	return &syncer{hub: h, token: hex.EncodeToString(b)}
 }
 
-// wait returns once a round sent after the call came back, or with why not.
+type syncScopeKey struct{}
+
+// WithSyncScope returns ctx for one request, in which one sync serves every
+// read: a sync that came back after the request began covers every change
+// committed before it, so the request's second cache (its API key, then its
+// session) need not wait for another round.
+func WithSyncScope(ctx context.Context) context.Context {
+	return context.WithValue(ctx, syncScopeKey{}, new(atomic.Bool))
+}
+
+// wait returns once a round sent after the call (or after the request of
+// ctx's sync scope began) came back, or with why not.
 func (y *syncer) wait(ctx context.Context) error {
+	synced, _ := ctx.Value(syncScopeKey{}).(*atomic.Bool)
+	if synced != nil && synced.Load() {
+		return nil
+	}
+	if err := y.join(ctx); err != nil {
+		return err
+	}
+	if synced != nil {
+		synced.Store(true)
+	}
+	return nil
+}
+
+// join joins the round that will be sent next and waits for it.
+func (y *syncer) join(ctx context.Context) error {
 	if !y.hub.connected.Load() {
 		return errNotListening
 	}

@@ -317,24 +317,64 @@ func (s *Store) Merchant(ctx context.Context, id string) (*Merchant, error) {
 
 // Authenticate resolves a secret key to its merchant and mode. An unknown
 // key, a rolled key past its expiry and any key of a disabled merchant are
-// ENOTFOUND; callers answer 401 without saying more.
+// ENOTFOUND; callers answer 401 without saying more. KeyCache.Authenticate
+// answers the same from memory when it can.
 func (s *Store) Authenticate(ctx context.Context, secret string) (*Merchant, bool, error) {
-	if !strings.HasPrefix(secret, "sk_test_") && !strings.HasPrefix(secret, "sk_live_") {
-		return nil, false, &Error{Code: ENOTFOUND, Message: "unknown key"}
+	if !keyShaped(secret) {
+		return s.keyAnswer(nil, errUnknownKey)
 	}
-	var row struct {
-		Merchant
-		Livemode bool `db:"livemode"`
+	return s.keyAnswer(s.readKey(ctx, hashKey(secret)))
+}
+
+var errUnknownKey = &Error{Code: ENOTFOUND, Message: "unknown key"}
+
+// keyShaped reports whether secret can be a secret key at all; anything
+// else is refused without asking the database.
+func keyShaped(secret string) bool {
+	return strings.HasPrefix(secret, "sk_test_") || strings.HasPrefix(secret, "sk_live_")
+}
+
+// keyRow is what authenticating a key reads: its merchant (every column:
+// the API's handlers use its settings and secrets), its mode and its expiry.
+type keyRow struct {
+	Merchant
+	Livemode  bool   `db:"livemode"`
+	ExpiresAt *int64 `db:"key_expires_at"` // nil: until rolled
+}
+
+var readKeySQL = `SELECT ` + prefixed("m", "", merchantColumns) + `, k.livemode, k.expires_at AS key_expires_at
+	FROM api_keys k JOIN merchants m ON m.id = k.merchant_id WHERE k.hash = ?`
+
+// readKey reads the key of the given hash, working or not, in one prepared
+// statement.
+func (s *Store) readKey(ctx context.Context, hash string) (*keyRow, error) {
+	stmt, err := s.prepared(ctx, readKeySQL)
+	if err != nil {
+		return nil, err
 	}
-	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT m.id, m.name, m.display_name, m.allowed_origins,
-		m.redirect_hosts, m.appearance, m.default_locale, m.support_email, m.support_url, m.terms_url,
-		m.privacy_url, m.recovery_enabled, m.webhook_secret, m.api_version, m.created, m.disabled_at, m.previous_webhook_secret,
-		m.previous_webhook_secret_expires_at, k.livemode
-		FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
-		WHERE k.hash = ? AND (k.expires_at IS NULL OR k.expires_at > ?) AND m.disabled_at IS NULL`),
-		hashKey(secret), s.now().Unix())
+	var k keyRow
+	if err := stmt.GetContext(ctx, &k, hash); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// works reports whether k authenticates at now (Unix seconds): it has not
+// expired (a rolled key works until its overlap ends, to the second) and
+// its merchant is not disabled.
+func (k *keyRow) works(now int64) bool {
+	return (k.ExpiresAt == nil || *k.ExpiresAt > now) && !k.Merchant.Disabled()
+}
+
+// keyAnswer is what Authenticate returns for k as read (or not, err): the
+// merchant is the caller's own copy.
+func (s *Store) keyAnswer(k *keyRow, err error) (*Merchant, bool, error) {
+	if err == nil && !k.works(s.now().Unix()) {
+		err = errUnknownKey
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("store: authenticate: %w", mapErr(err))
 	}
-	return &row.Merchant, row.Livemode, nil
+	m := k.Merchant
+	return &m, k.Livemode, nil
 }

@@ -32,45 +32,37 @@ func (s *Store) ListMerchants(ctx context.Context) ([]*Merchant, error) {
 // result is invalid. The change is audited as done by the actor of ctx.
 func (s *Store) UpdateMerchant(ctx context.Context, id string, edit func(*Merchant) error) (*Merchant, error) {
 	var out *Merchant
-	changed := false
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.merchantTx(ctx, id, func(tx *sqlx.Tx) (bool, error) {
 		before, err := s.lockMerchant(ctx, tx, id)
 		if err != nil {
-			return err
+			return false, err
 		}
 		m := *before
 		m.AllowedOrigins = append(StringList(nil), before.AllowedOrigins...)
 		m.RedirectHosts = append(StringList(nil), before.RedirectHosts...)
 		if err := edit(&m); err != nil {
-			return err
+			return false, err
 		}
 		m.normalize()
 		if err := m.Validate(); err != nil {
-			return err
+			return false, err
 		}
 		out = &m
 		changes := diffMerchants(before, &m)
 		if len(changes) == 0 {
-			return nil
+			return false, nil
 		}
 		if _, err := tx.NamedExecContext(ctx, `UPDATE merchants SET name = :name, display_name = :display_name,
 			allowed_origins = :allowed_origins, redirect_hosts = :redirect_hosts, appearance = :appearance,
 			default_locale = :default_locale, support_email = :support_email, support_url = :support_url,
 			terms_url = :terms_url, privacy_url = :privacy_url,
 			recovery_enabled = :recovery_enabled, api_version = :api_version WHERE id = :id`, &m); err != nil {
-			return err
+			return false, err
 		}
-		if err := s.notifyMerchantInTx(ctx, tx, id); err != nil {
-			return err
-		}
-		changed = true
-		return audit(ctx, tx, id, "update", changes, s.now().Unix())
+		return true, audit(ctx, tx, id, "update", changes, s.now().Unix())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: update merchant %s: %w", id, err)
-	}
-	if changed {
-		s.merchantChanged(id)
 	}
 	return out, nil
 }
@@ -80,15 +72,14 @@ func (s *Store) UpdateMerchant(ctx context.Context, id string, edit func(*Mercha
 // again. Doing what is already done changes and records nothing.
 func (s *Store) SetMerchantDisabled(ctx context.Context, id string, disabled bool) (*Merchant, error) {
 	var out *Merchant
-	changed := false
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.merchantTx(ctx, id, func(tx *sqlx.Tx) (bool, error) {
 		m, err := s.lockMerchant(ctx, tx, id)
 		if err != nil {
-			return err
+			return false, err
 		}
 		out = m
 		if m.Disabled() == disabled {
-			return nil
+			return false, nil
 		}
 		now := s.now().Unix()
 		action, at := "enable", (*int64)(nil)
@@ -96,20 +87,13 @@ func (s *Store) SetMerchantDisabled(ctx context.Context, id string, disabled boo
 			action, at = "disable", &now
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE merchants SET disabled_at = ? WHERE id = ?`), at, id); err != nil {
-			return err
+			return false, err
 		}
 		m.DisabledAt = at
-		if err := s.notifyMerchantInTx(ctx, tx, id); err != nil {
-			return err
-		}
-		changed = true
-		return audit(ctx, tx, id, action, map[string]any{}, now)
+		return true, audit(ctx, tx, id, action, map[string]any{}, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: disable merchant %s: %w", id, err)
-	}
-	if changed {
-		s.merchantChanged(id)
 	}
 	return out, nil
 }
@@ -123,10 +107,10 @@ func (s *Store) RollWebhookSecret(ctx context.Context, id string, overlap time.D
 		return nil, err
 	}
 	var out *Merchant
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.merchantTx(ctx, id, func(tx *sqlx.Tx) (bool, error) {
 		m, err := s.lockMerchant(ctx, tx, id)
 		if err != nil {
-			return err
+			return false, err
 		}
 		now := s.now()
 		m.PreviousWebhookSecret, m.PreviousWebhookSecretExpiresAt = "", nil
@@ -138,10 +122,10 @@ func (s *Store) RollWebhookSecret(ctx context.Context, id string, overlap time.D
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE merchants SET webhook_secret = ?, previous_webhook_secret = ?,
 			previous_webhook_secret_expires_at = ? WHERE id = ?`),
 			m.WebhookSecret, m.PreviousWebhookSecret, m.PreviousWebhookSecretExpiresAt, id); err != nil {
-			return err
+			return false, err
 		}
 		out = m
-		return audit(ctx, tx, id, "roll_webhook_secret", map[string]any{
+		return true, audit(ctx, tx, id, "roll_webhook_secret", map[string]any{
 			"new_secret":            "whsec_…" + m.WebhookSecret[len(m.WebhookSecret)-4:],
 			"old_secret_expires_at": expiryOrNow(m.PreviousWebhookSecretExpiresAt, now),
 		}, now.Unix())
@@ -182,6 +166,30 @@ func expiryOrNow(at *int64, now time.Time) int64 {
 		return now.Unix()
 	}
 	return *at
+}
+
+// merchantTx runs change, a change of merchant id or of its keys, in one
+// transaction, and has every cache that may hold what it changes (pages,
+// authenticated keys) forget it: every instance's through NOTIFY at commit
+// on PostgreSQL, every process's through the admin generation on SQLite
+// (moved before and after the transaction: admin_gen.go), and this
+// process's hub at once after the commit. change reports whether it wrote
+// anything; nothing is signalled when it did not.
+func (s *Store) merchantTx(ctx context.Context, id string, change func(tx *sqlx.Tx) (bool, error)) error {
+	s.admin.move()
+	defer s.admin.move()
+	changed := false
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if changed, err = change(tx); err != nil || !changed {
+			return err
+		}
+		return s.notifyMerchantInTx(ctx, tx, id)
+	})
+	if err == nil && changed {
+		s.merchantChanged(id)
+	}
+	return err
 }
 
 // notifyMerchantInTx tells, at commit, every instance that LISTENs on

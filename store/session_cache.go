@@ -27,6 +27,9 @@ import (
 //     committed before the request has been signalled by then. While that
 //     connection is down, or before it listens, the cache is not used; when
 //     it comes back, everything is dropped.
+//   - On SQLite, a merchant changed by another process (the command line)
+//     moves the admin generation (admin_gen.go): an entry read before it
+//     moved is not used.
 //   - The clock is applied on every use: an open session turns expired at
 //     its expires_at, to the second, cached or not.
 type SessionCache struct {
@@ -54,6 +57,7 @@ type cacheEntry struct {
 	sess *Session  // nil when only the state was read
 	m    *Merchant // the merchant's page columns, with sess
 	st   State
+	gen  uint64 // the admin generation it was read in (admin_gen.go)
 }
 
 func newSessionCache(s *Store, sync func(context.Context) error) *SessionCache {
@@ -90,6 +94,20 @@ func (c *SessionCache) SessionPage(ctx context.Context, id string) (*Session, *M
 	return &out, m, nil
 }
 
+// MerchantSession is Store.MerchantSession, from the cache when it can be:
+// what the API reads of one session. The session is the caller's own; its
+// slices are shared and must not be changed.
+func (c *SessionCache) MerchantSession(ctx context.Context, merchantID string, livemode bool, id string) (*Session, error) {
+	sess, _, err := c.SessionPage(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := ownedBy(sess, merchantID, livemode); err != nil {
+		return nil, fmt.Errorf("store: get session %s: %w", id, err)
+	}
+	return sess, nil
+}
+
 // SessionState is Store.SessionState, from the cache when it can be.
 func (c *SessionCache) SessionState(ctx context.Context, id string) (State, error) {
 	if e := c.lookup(ctx, id); e != nil {
@@ -112,6 +130,7 @@ func (c *SessionCache) SessionState(ctx context.Context, id string) (State, erro
 // session may share.
 type flight struct {
 	epoch uint64 // of the session's stripe when the read started
+	gen   uint64 // the admin generation then
 	done  chan struct{}
 	e     *cacheEntry
 	err   error
@@ -128,7 +147,7 @@ func (c *SessionCache) read(ctx context.Context, kind, id string, load func(cont
 	c.mu.Lock()
 	f := c.flights[key]
 	c.mu.Unlock()
-	if f != nil && (c.sync == nil || c.sync(ctx) == nil) && c.stripe(id).Load() == f.epoch {
+	if f != nil && (c.sync == nil || c.sync(ctx) == nil) && c.stripe(id).Load() == f.epoch && c.store.admin.load() == f.gen {
 		select {
 		case <-f.done:
 			if f.err == nil || !errors.Is(f.err, context.Canceled) && !errors.Is(f.err, context.DeadlineExceeded) {
@@ -139,8 +158,8 @@ func (c *SessionCache) read(ctx context.Context, kind, id string, load func(cont
 			return nil, ctx.Err()
 		}
 	}
-	epoch := c.stripe(id).Load()
-	f = &flight{epoch: epoch, done: make(chan struct{})}
+	epoch, gen := c.stripe(id).Load(), c.store.admin.load()
+	f = &flight{epoch: epoch, gen: gen, done: make(chan struct{})}
 	c.mu.Lock()
 	c.flights[strings.Clone(key)] = f
 	c.mu.Unlock()
@@ -153,6 +172,7 @@ func (c *SessionCache) read(ctx context.Context, kind, id string, load func(cont
 	c.mu.Unlock()
 	close(f.done)
 	if f.err == nil {
+		f.e.gen = gen
 		c.put(id, epoch, f.e)
 	}
 	return f.e, f.err
@@ -173,6 +193,10 @@ func (c *SessionCache) lookup(ctx context.Context, id string) *cacheEntry {
 	}
 	c.mu.Lock()
 	e := c.entries[id] // after the sync: dropped if it changed meanwhile
+	if e != nil && e.gen != c.store.admin.load() {
+		delete(c.entries, id) // read before a merchant changed in another process
+		e = nil
+	}
 	c.mu.Unlock()
 	if e == nil {
 		c.misses.Add(1)
@@ -187,7 +211,7 @@ func (c *SessionCache) lookup(ctx context.Context, id string) *cacheEntry {
 func (c *SessionCache) put(id string, epoch uint64, e *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stripe(id).Load() != epoch {
+	if c.stripe(id).Load() != epoch || c.store.admin.load() != e.gen {
 		return // changed while it was read: the result may be old already
 	}
 	if old, ok := c.entries[id]; ok && old.sess != nil && e.sess == nil {

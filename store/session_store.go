@@ -180,13 +180,22 @@ func (s *Store) Session(ctx context.Context, id string) (*Session, error) {
 // otherwise ENOTFOUND, exactly as for an id that does not exist.
 func (s *Store) MerchantSession(ctx context.Context, merchantID string, livemode bool, id string) (*Session, error) {
 	sess, err := s.getSession(ctx, id)
-	if err == nil && (sess.MerchantID != merchantID || sess.Livemode != livemode) {
-		err = &Error{Code: ENOTFOUND, Message: "not found"}
+	if err == nil {
+		err = ownedBy(sess, merchantID, livemode)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get session %s: %w", id, err)
 	}
 	return sess, nil
+}
+
+// ownedBy refuses a session of another merchant or mode exactly as an id
+// that does not exist, so that ids cannot be probed across merchants.
+func ownedBy(sess *Session, merchantID string, livemode bool) error {
+	if sess.MerchantID != merchantID || sess.Livemode != livemode {
+		return &Error{Code: ENOTFOUND, Message: "not found"}
+	}
+	return nil
 }
 
 // errNoSession answers, without asking the database, an id that cannot be

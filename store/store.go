@@ -54,8 +54,11 @@ type Store struct {
 	// the session id (the in-process half of live updates).
 	OnChange func(sessionID string)
 	// onMerchantChange, set by the hub, is called after a committed change
-	// of what a merchant's pages show.
+	// of a merchant or its keys (merchantTx).
 	onMerchantChange func(merchantID string)
+	// admin moves with every change of a merchant or its keys, in any
+	// process (SQLite only: admin_gen.go).
+	admin *adminGen
 	// OnTransition, when set, is called after every committed transition
 	// with its action and source (for metrics).
 	OnTransition func(action Action, source string)
@@ -89,6 +92,13 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		db.SetMaxIdleConns(8)
 	}
 	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now, timer: timer, stmts: &stmtCache{}}
+	if engine == SQLite {
+		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+		if s.admin, err = openAdminGen(path); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
@@ -195,7 +205,13 @@ func (s *Store) Engine() string { return s.engine }
 func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if aerr := s.admin.close(); err == nil {
+		err = aerr
+	}
+	return err
+}
 
 // Ping checks that the database answers (readiness).
 func (s *Store) Ping(ctx context.Context) error {

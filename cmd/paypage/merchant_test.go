@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -162,4 +163,68 @@ func TestMerchantAdministrationCommands(t *testing.T) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// What the command line changes reaches a running server at once, on
+// SQLite too, where the command is another process that nothing notifies:
+// the server's caches of keys and pages see the change before the command
+// has exited.
+func TestMerchantCommandsReachARunningServerAtOnce(t *testing.T) {
+	t.Parallel()
+	storetest.EachEngine(t, func(t *testing.T, dbURL string) {
+		db := []string{"PAYPAGE_DATABASE_URL=" + dbURL}
+		addr := freeAddr(t)
+		out, stderr, code := paypageEnv(t, append(db, "PAYPAGE_ADDR="+addr), "demo")
+		if code != 0 {
+			t.Fatalf("demo: %d %s", code, stderr)
+		}
+		id := regexp.MustCompile(`\((acct_\w+)\)`).FindStringSubmatch(out)
+		key := regexp.MustCompile(`sk_test_\w+`).FindString(out)
+		page := regexp.MustCompile(`http://\S+/pay/cs_test_\w+`).FindString(out)
+		if id == nil || key == "" || page == "" {
+			t.Fatalf("demo printed no merchant, key or page:\n%s", out)
+		}
+		srv := exec.Command(binary(t), "serve", "--database-url", dbURL, "--addr", addr)
+		srv.Dir = t.TempDir()
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Process.Kill()
+		waitHealthy(t, "http://"+addr)
+		retrieve := "http://" + addr + "/v1/checkout/sessions/" + page[strings.LastIndex(page, "/")+1:]
+
+		run := func(args ...string) map[string]any {
+			out, stderr, code := paypageEnv(t, db, append([]string{"merchant"}, args...)...)
+			if code != 0 {
+				t.Fatalf("merchant %v: %d %s", args, code, stderr)
+			}
+			return decode[map[string]any](t, out)
+		}
+		for i := range 3 {
+			for range 2 { // the second from the server's caches
+				if code := get(t, retrieve, key); code != 200 {
+					t.Fatalf("round %d: retrieve: %d", i, code)
+				}
+				if code := get(t, page, ""); code != 200 {
+					t.Fatalf("round %d: page: %d", i, code)
+				}
+			}
+			run("disable", id[1])
+			if code := get(t, retrieve, key); code != 401 {
+				t.Fatalf("round %d: retrieve right after merchant disable: %d, want 401", i, code)
+			}
+			if code := get(t, page, ""); code != 403 {
+				t.Fatalf("round %d: page right after merchant disable: %d, want 403", i, code)
+			}
+			run("enable", id[1])
+			if code := get(t, retrieve, key); code != 200 {
+				t.Fatalf("round %d: retrieve right after merchant enable: %d", i, code)
+			}
+			rolled := run("roll-key", id[1], "--mode", "test")
+			if code := get(t, retrieve, key); code != 401 {
+				t.Fatalf("round %d: the key rolled without overlap still works: %d", i, code)
+			}
+			key = rolled["secret_key"].(string)
+		}
+	})
 }
