@@ -162,10 +162,14 @@ func runEngine(ctx context.Context, o Options, dir, paypage, name string) (*repo
 			fmt.Fprintf(o.Progress, "paybench: %s round %d %-18s %s\n", name, round, sc.name, res)
 		}
 	}
-	if r.payQueries, err = queriesPerRequest(metricsAddr, pp.addr, "/pay/"+f.ids[0]); err != nil {
+	if r.payQueries, err = queriesPerRequest(metricsAddr, pp.addr, "/pay/"+f.ids[0], ""); err != nil {
 		return nil, err
 	}
-	if r.statusQueries, err = queriesPerRequest(metricsAddr, pp.addr, "/pay/"+f.ids[0]+"/status"); err != nil {
+	if r.statusQueries, err = queriesPerRequest(metricsAddr, pp.addr, "/pay/"+f.ids[0]+"/status", ""); err != nil {
+		return nil, err
+	}
+	if r.retrieveQueries, err = queriesPerRequest(metricsAddr, pp.addr, "/v1/checkout/sessions/"+f.ids[0],
+		"Authorization: Bearer "+f.key); err != nil {
 		return nil, err
 	}
 	if r.keyedCreate, err = commitsPerKeyedCreate(metricsAddr, pp.addr, f); err != nil {

@@ -74,14 +74,15 @@ func parseDBOps(body []byte) (map[string]float64, error) {
 	return ops, sc.Err()
 }
 
-// queriesPerRequest repeats GET path (after one unmeasured request, which
-// may fill caches) and returns the round trips it cost each time.
-func queriesPerRequest(metricsAddr, addr, path string) (roundTrips, error) {
-	if _, _, err := httpGet(addr, path, ""); err != nil {
+// queriesPerRequest repeats GET path with header ("Name: value", or "")
+// after one unmeasured request, which may fill caches, and returns the
+// round trips it cost each time.
+func queriesPerRequest(metricsAddr, addr, path, header string) (roundTrips, error) {
+	if _, _, err := httpGet(addr, path, header); err != nil {
 		return roundTrips{}, err
 	}
 	return roundTripsOf(metricsAddr, func() error {
-		status, _, err := httpGet(addr, path, "")
+		status, _, err := httpGet(addr, path, header)
 		if err == nil && status != 200 {
 			err = fmt.Errorf("GET %s: status %d", path, status)
 		}

@@ -11,14 +11,15 @@ import (
 
 // report is what one engine's run measured.
 type report struct {
-	engine        string
-	pageSize      int
-	results       map[string][]load.Result // per scenario, one per round
-	payQueries    roundTrips
-	statusQueries roundTrips
-	keyedCreate   roundTrips // of a create with a fresh Idempotency-Key
-	live          *liveFigures
-	liveErr       error
+	engine          string
+	pageSize        int
+	results         map[string][]load.Result // per scenario, one per round
+	payQueries      roundTrips
+	statusQueries   roundTrips
+	retrieveQueries roundTrips
+	keyedCreate     roundTrips // of a create with a fresh Idempotency-Key
+	live            *liveFigures
+	liveErr         error
 }
 
 func (r *report) median(name string) load.Result { return load.Median(r.results[name]) }
@@ -81,7 +82,7 @@ func printReports(w io.Writer, o Options, reports []*report) {
 		for _, q := range []struct {
 			what string
 			rt   roundTrips
-		}{{"/pay", r.payQueries}, {"/status", r.statusQueries}} {
+		}{{"/pay", r.payQueries}, {"/status", r.statusQueries}, {"JSON retrieve", r.retrieveQueries}} {
 			fmt.Fprintf(tw, "| %s\t| database round trips of a repeated %s\t| %.1f statements (%.1f with begin/commit)\t| —\t| —\t| 0 %s\t|\n",
 				r.engine, q.what, q.rt.statements, q.rt.all, verdict(q.rt.all == 0))
 		}
