@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -161,16 +162,33 @@ func (s *Store) readChildren(ctx context.Context, tx *sqlx.Tx, sess *Session) er
 // stmtCache holds the statements prepared on the pool, by query text
 // (*sqlx.Stmt values). database/sql prepares each on a connection the first
 // time it runs there and keeps it for the connection's life.
-type stmtCache struct{ m sync.Map }
+type stmtCache struct {
+	m       sync.Map
+	warming sync.Map // query -> struct{}: being prepared on the pool in the background
+}
 
 // preparedIn returns query prepared on the pool, bound to tx when tx is not
-// nil (a pool statement cannot run on a transaction's connection).
+// nil (a pool statement cannot run on a transaction's connection). A
+// statement the pool has not prepared yet is prepared on tx's connection
+// for this once, and on the pool in the background: preparing it on the
+// pool now would need a second connection, which a pool whose connections
+// are all held by transactions waiting for one could never give.
 func (s *Store) preparedIn(ctx context.Context, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
-	st, err := s.prepared(ctx, query)
-	if err != nil || tx == nil {
-		return st, err
+	if tx == nil {
+		return s.prepared(ctx, query)
 	}
-	return tx.StmtxContext(ctx, st), nil
+	if st, ok := s.stmts.m.Load(query); ok {
+		return tx.StmtxContext(ctx, st.(*sqlx.Stmt)), nil
+	}
+	if _, busy := s.stmts.warming.LoadOrStore(query, struct{}{}); !busy {
+		go func() {
+			defer s.stmts.warming.Delete(query)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			s.prepared(ctx, query) // a failure leaves it for the next call
+		}()
+	}
+	return tx.PreparexContext(ctx, tx.Rebind(query))
 }
 
 // prepared returns query (written with ? placeholders) prepared on the pool.
