@@ -173,7 +173,7 @@ func (s *liveStream) run() {
 	}
 	defer s.end()
 
-	cur, stale := s.initial, false
+	cur, stale, signalled := s.initial, false, false
 	for {
 		if !stale {
 			if s.news(cur) && !s.send(cur) {
@@ -189,6 +189,7 @@ func (s *liveStream) run() {
 			if !ok {
 				return // the hub closed: shutting down
 			}
+			signalled = true
 		case <-s.h.beat.wait():
 			if !s.write(": heartbeat\n\n") {
 				return
@@ -200,7 +201,8 @@ func (s *liveStream) run() {
 			return
 		}
 		readAt := time.Now()
-		next, err := s.read()
+		next, err := s.read(signalled)
+		signalled = false
 		switch {
 		case store.IsNotFound(err):
 			return
@@ -221,9 +223,14 @@ func (s *liveStream) run() {
 	}
 }
 
-func (s *liveStream) read() (liveState, error) {
+// read reads the session's state; signalled says that the hub's signal
+// woke the stream, which makes a sync needless (store.AfterSignal).
+func (s *liveStream) read(signalled bool) (liveState, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), liveReadTimeout)
 	defer cancel()
+	if signalled {
+		ctx = store.AfterSignal(ctx)
+	}
 	return s.h.hub.Cache().SessionState(ctx, s.id)
 }
 

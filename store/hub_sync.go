@@ -65,6 +65,17 @@ func WithSyncScope(ctx context.Context) context.Context {
 	return context.WithValue(ctx, syncScopeKey{}, new(atomic.Bool))
 }
 
+// AfterSignal returns ctx for a read made because this hub signalled a
+// change of the session read (a live stream woken by Subscribe's channel):
+// the hub drops the session's cache entry before it signals, so what the
+// cache holds or reads from then on was read after the change, and the read
+// needs no sync. A later change is signalled in its turn.
+func AfterSignal(ctx context.Context) context.Context {
+	synced := new(atomic.Bool)
+	synced.Store(true)
+	return context.WithValue(ctx, syncScopeKey{}, synced)
+}
+
 // wait returns once a round sent after the call (or after the request of
 // ctx's sync scope began) came back, or with why not.
 func (y *syncer) wait(ctx context.Context) error {
