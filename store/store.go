@@ -63,6 +63,10 @@ type Store struct {
 	// with its action and source (for metrics).
 	OnTransition func(action Action, source string)
 
+	// writers holds the one transaction of this process that may write
+	// at a time on SQLite (inTx); nil on PostgreSQL.
+	writers chan struct{}
+
 	timer *queryTimer // times every database round trip (ObserveQueries)
 	stmts *stmtCache  // statements prepared on the pool (session_read.go)
 }
@@ -93,6 +97,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now, timer: timer, stmts: &stmtCache{}}
 	if engine == SQLite {
+		s.writers = make(chan struct{}, 1)
 		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
 		if s.admin, err = openAdminGen(path); err != nil {
 			db.Close()
@@ -327,6 +332,17 @@ func (s *Store) lockMigrations(ctx context.Context, tx *sqlx.Tx) error {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	if s.writers != nil {
+		// SQLite: this process's writers queue here, in order and awake,
+		// rather than on the database's write lock, where busy_timeout
+		// wakes a waiter only after sleeps of 1, 2, 5, 10… ms each.
+		select {
+		case s.writers <- struct{}{}:
+			defer func() { <-s.writers }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return mapErr(err)
