@@ -42,7 +42,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchantID string, livemode
 	var prior *Idempotency
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		if prior, err = priorAnswer(ctx, tx, merchantID, livemode, key, now); err != nil || prior != nil {
+		if prior, err = s.priorAnswer(ctx, tx, merchantID, livemode, key, now); err != nil || prior != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (merchant_id, livemode, key,
@@ -52,14 +52,19 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchantID string, livemode
 	return judgePrior(prior, hash, err)
 }
 
+const priorAnswerSQL = `SELECT request_hash, status_code, response, created
+	FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?`
+
 // priorAnswer reads, in tx, the record of key that still holds: the first
 // request's answer or its unfinished claim; nil when the key is free. A
 // record past its 24 hours, or a claim whose request never finished, is
 // deleted on the way.
-func priorAnswer(ctx context.Context, tx *sqlx.Tx, merchantID string, livemode bool, key string, now int64) (*Idempotency, error) {
+func (s *Store) priorAnswer(ctx context.Context, tx *sqlx.Tx, merchantID string, livemode bool, key string, now int64) (*Idempotency, error) {
 	var rec Idempotency
-	err := mapErr(tx.GetContext(ctx, &rec, tx.Rebind(`SELECT request_hash, status_code, response, created
-		FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?`), merchantID, livemode, key))
+	stmt, err := s.preparedIn(ctx, tx, priorAnswerSQL)
+	if err == nil {
+		err = mapErr(stmt.GetContext(ctx, &rec, merchantID, livemode, key))
+	}
 	switch {
 	case IsNotFound(err):
 		return nil, nil

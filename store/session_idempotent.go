@@ -39,9 +39,26 @@ func (s *Store) CreateSessionIdempotent(ctx context.Context, m *Merchant, livemo
 		return nil, err
 	}
 	rec := &Idempotency{RequestHash: hash, StatusCode: status, Response: body, Created: sess.Created}
+	if fresh, err := s.keyUnused(ctx, sess); err != nil {
+		return nil, fmt.Errorf("store: create session: %w", err)
+	} else if fresh {
+		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+			if err := s.insertSession(ctx, tx, sess); err != nil {
+				return err
+			}
+			return s.recordAnswer(ctx, tx, sess, rec)
+		})
+		if ErrorCode(err) != ECONFLICT {
+			if err != nil {
+				return nil, fmt.Errorf("store: create session: %w", err)
+			}
+			return nil, nil
+		}
+		// A duplicate committed since the look: answer as it was answered.
+	}
 	var prior *Idempotency
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if prior, err = priorAnswer(ctx, tx, m.ID, livemode, sess.IdempotencyKey, rec.Created); err != nil || prior != nil {
+		if prior, err = s.priorAnswer(ctx, tx, m.ID, livemode, sess.IdempotencyKey, rec.Created); err != nil || prior != nil {
 			return err
 		}
 		return s.createAndRecord(ctx, tx, sess, rec, answer)
@@ -69,8 +86,43 @@ func (s *Store) createAndRecord(ctx context.Context, tx *sqlx.Tx, sess *Session,
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO idempotency_keys (merchant_id, livemode, key,
-		request_hash, status_code, response, created) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.RequestHash, rec.StatusCode, rec.Response, rec.Created)
+	return s.recordAnswer(ctx, tx, sess, rec)
+}
+
+// recordAnswer records rec in tx as the answer to sess's idempotency key.
+// A record of the key committed meanwhile makes it fail with ECONFLICT.
+func (s *Store) recordAnswer(ctx context.Context, tx *sqlx.Tx, sess *Session, rec *Idempotency) error {
+	stmt, err := s.preparedIn(ctx, tx, `INSERT INTO idempotency_keys (merchant_id, livemode, key,
+		request_hash, status_code, response, created) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err == nil {
+		_, err = stmt.ExecContext(ctx, sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.RequestHash,
+			rec.StatusCode, rec.Response, rec.Created)
+	}
 	return err
+}
+
+// keyUnusedSQL asks, in one statement, whether anything was ever made with
+// a merchant's idempotency key: a record of it, or a session (one made
+// before keys were recorded with their session).
+const keyUnusedSQL = `SELECT NOT (EXISTS (SELECT 1 FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?)
+	OR EXISTS (SELECT 1 FROM checkout_sessions
+		WHERE merchant_id = ? AND livemode = ? AND idempotency_key = ? AND idempotency_key <> ''))`
+
+// keyUnused reports whether nothing was ever made with sess's idempotency
+// key, read outside any transaction: the common case, a fresh key, then
+// needs no look inside the write transaction (on SQLite, no time holding
+// the write lock), where the key's primary key refuses a duplicate that
+// committed since. Anything found takes the careful path, which reads it
+// again in the transaction.
+func (s *Store) keyUnused(ctx context.Context, sess *Session) (bool, error) {
+	stmt, err := s.prepared(ctx, keyUnusedSQL)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	var unused bool
+	k := sess.IdempotencyKey
+	if err := stmt.GetContext(ctx, &unused, sess.MerchantID, sess.Livemode, k, sess.MerchantID, sess.Livemode, k); err != nil {
+		return false, mapErr(err)
+	}
+	return unused, nil
 }

@@ -100,8 +100,11 @@ const sessionByIdempotencyKeySQL = `SELECT id FROM checkout_sessions
 // reclaims the key gets that session back.
 func (s *Store) insertUnlessKeyed(ctx context.Context, tx *sqlx.Tx, sess *Session) (existing string, err error) {
 	if sess.IdempotencyKey != "" {
-		err := tx.GetContext(ctx, &existing, tx.Rebind(sessionByIdempotencyKeySQL), sess.MerchantID, sess.Livemode,
-			sess.IdempotencyKey, sess.Created-int64(IdempotencyTTL/time.Second))
+		stmt, err := s.preparedIn(ctx, tx, sessionByIdempotencyKeySQL)
+		if err == nil {
+			err = stmt.GetContext(ctx, &existing, sess.MerchantID, sess.Livemode,
+				sess.IdempotencyKey, sess.Created-int64(IdempotencyTTL/time.Second))
+		}
 		if ErrorCode(mapErr(err)) != ENOTFOUND {
 			return existing, err
 		}
