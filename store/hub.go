@@ -62,9 +62,11 @@ type Hub struct {
 	cache *SessionCache // dropped entries on the signals (session_cache.go)
 	keys  *KeyCache     // dropped a merchant's keys on its signal (key_cache.go)
 	syncs *syncer       // markers through the LISTEN connection (hub_sync.go)
+	lease *lease        // the caches used without a sync while alone (hub_lease.go)
 
-	dialer  pq.Dialer // nil: TCP with keepalives; tests hold reconnections back with theirs
-	resyncs int       // how many times every watcher was signalled after a reconnection
+	dialer  pq.Dialer            // nil: TCP with keepalives; tests hold reconnections back with theirs
+	stall   func(payload string) // nil; tests hold notifications back with it (called before each)
+	resyncs int                  // how many times every watcher was signalled after a reconnection
 }
 
 // NewHub returns the hub of s, fed by s's own changes (it takes over
@@ -78,7 +80,14 @@ func NewHub(s *Store, log *slog.Logger) *Hub {
 	var sync func(context.Context) error // SQLite: every change is made, and signalled, in process
 	if s.engine == Postgres {
 		h.syncs = newSyncer(h)
-		sync = h.syncs.wait // nothing is used before Listen: wait fails until it listens
+		h.lease = newLease(h, h.syncs.token)
+		s.holdsLease = h.lease.held.Load
+		sync = func(ctx context.Context) error {
+			if h.lease.valid() {
+				return nil
+			}
+			return h.syncs.wait(ctx) // nothing is used before Listen: wait fails until it listens
+		}
 	}
 	h.cache, h.keys = newSessionCache(s, sync), newKeyCache(s, sync)
 	prev := s.OnChange
@@ -88,13 +97,11 @@ func NewHub(s *Store, log *slog.Logger) *Hub {
 		}
 		if !h.listening.Load() {
 			h.Notify(id)
+		} else {
+			h.cache.drop(id) // at once: the lease trusts this process's changes to be dropped before they return
 		}
 	}
-	s.onMerchantChange = func(id string) {
-		if !h.listening.Load() {
-			h.merchantChanged(id)
-		}
-	}
+	s.onMerchantChange = h.merchantChanged // again when LISTEN brings it: harmless
 	return h
 }
 
@@ -228,7 +235,7 @@ func (h *Hub) Listen(ctx context.Context) error {
 			failures = 0
 		}
 	}
-	dsn, err := listenDSN(h.store.dsn)
+	dsn, err := listenDSN(h.store.dsn, hubAppPrefix+h.syncs.token)
 	if err != nil {
 		return err
 	}
@@ -259,11 +266,13 @@ func (h *Hub) Listen(ctx context.Context) error {
 	h.listening.Store(true)
 	h.connected.Store(true)
 	go h.run(l, conns, h.done)
+	go h.lease.run(h.done)
 	return nil
 }
 
-// listenDSN is the store's DSN with a connect_timeout, unless it has one.
-func listenDSN(dsn string) (string, error) {
+// listenDSN is the store's DSN with a connect_timeout, unless it has one,
+// and the hub's name (other instances look for it: hub_lease.go).
+func listenDSN(dsn, name string) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "", fmt.Errorf("store: hub: database URL: %w", err)
@@ -272,6 +281,7 @@ func listenDSN(dsn string) (string, error) {
 	if q.Get("connect_timeout") == "" {
 		q.Set("connect_timeout", listenConnectTimeout)
 	}
+	q.Set("application_name", name)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
@@ -303,9 +313,13 @@ func (h *Hub) run(l *pq.Listener, conns *listenDialer, done chan struct{}) {
 				// The cache is cleared before it is trusted again, and
 				// before the watchers are woken.
 				h.clearCaches()
+				h.lease.reset()
 				h.connected.Store(true)
 				h.notifyAll()
 				continue
+			}
+			if h.stall != nil {
+				h.stall(n.Extra)
 			}
 			h.dispatch(n.Extra)
 		case <-ping.C:
@@ -332,6 +346,8 @@ func (h *Hub) dispatch(payload string) {
 	switch {
 	case strings.HasPrefix(payload, syncPrefix):
 		h.syncs.arrived(payload)
+	case strings.HasPrefix(payload, leasePrefix):
+		h.lease.arrived(payload)
 	case strings.HasPrefix(payload, merchantPrefix):
 		h.merchantChanged(strings.TrimPrefix(payload, merchantPrefix))
 	default:
@@ -344,6 +360,9 @@ func (h *Hub) dispatch(payload string) {
 func (h *Hub) lost() {
 	h.connected.Store(false)
 	h.clearCaches()
+	if h.lease != nil {
+		h.lease.reset()
+	}
 	if h.syncs != nil {
 		h.syncs.fail(errNotListening)
 	}

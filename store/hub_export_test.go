@@ -13,3 +13,21 @@ func (h *Hub) Resyncs() int {
 	defer h.mu.Unlock()
 	return h.resyncs
 }
+
+// SetStall has the hub call stall before it handles each notification, so
+// that a test can hold them back while the LISTEN connection stays up.
+// Call before Listen.
+func (h *Hub) SetStall(stall func(payload string)) { h.stall = stall }
+
+// LeaseValid reports whether the caches may be used without a sync now
+// (asking for the lease, as a request does).
+func (h *Hub) LeaseValid() bool { return h.lease.valid() }
+
+// LeaseHeld reports whether this hub holds the lease.
+func (h *Hub) LeaseHeld() bool { return h.lease.held.Load() }
+
+// SyncRounds reports how many sync markers the hub has sent.
+func (h *Hub) SyncRounds() int64 { return h.syncs.rounds.Load() }
+
+// LeaseTTL is how long a beat keeps the lease.
+const LeaseTTL = leaseTTL

@@ -36,6 +36,8 @@ type syncer struct {
 	hub   *Hub
 	token string // this hub's markers: syncPrefix + token + ":" + round
 
+	rounds atomic.Int64 // sent so far
+
 	mu        sync.Mutex
 	gathering *syncRound // the round readers join; sent after the one in flight
 	inflight  *syncRound
@@ -140,6 +142,7 @@ func (y *syncer) send() {
 func (y *syncer) round(r *syncRound) {
 	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
 	defer cancel()
+	y.rounds.Add(1)
 	s := y.hub.store
 	stmt, err := s.prepared(ctx, `SELECT pg_notify('`+notifyChannel+`', ?)`)
 	if err == nil {

@@ -188,6 +188,7 @@ func (s *Store) merchantTx(ctx context.Context, id string, change func(tx *sqlx.
 	})
 	if err == nil && changed {
 		s.merchantChanged(id)
+		s.waitOutLease(ctx)
 	}
 	return err
 }

@@ -49,6 +49,7 @@ func (s *Store) Transition(ctx context.Context, id string, t Transition) (*Sessi
 			if s.OnTransition != nil {
 				s.OnTransition(t.Action, t.Source)
 			}
+			s.waitOutLease(ctx)
 		}
 		return sess, err
 	}

@@ -56,6 +56,9 @@ type Store struct {
 	// onMerchantChange, set by the hub, is called after a committed change
 	// of a merchant or its keys (merchantTx).
 	onMerchantChange func(merchantID string)
+	// holdsLease, set by the hub on PostgreSQL, says whether this process
+	// holds the caches' lease (hub_lease.go).
+	holdsLease func() bool
 	// admin moves with every change of a merchant or its keys, in any
 	// process (SQLite only: admin_gen.go).
 	admin *adminGen

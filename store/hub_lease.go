@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// The lease lets the one paypage instance serving from a PostgreSQL
+// database use its caches without a sync per request (hub_sync.go), while
+// never serving what another process changed before its write returned.
+//
+//   - An instance holds the lease when no other instance listens on the
+//     database: it takes a session-level advisory lock, on a connection of
+//     its own, and lets it go as soon as another instance's LISTEN
+//     connection shows up (each names itself paypage-hub-<token>).
+//   - While it holds it, the instance notifies a beat of its own every
+//     leaseBeat, stamped with when it was sent. Notifications arrive in
+//     commit order, so when a beat comes back, every change committed
+//     before it was sent has been signalled, and the caches have dropped
+//     it. A cache is used without a sync while the last beat that came
+//     back was sent less than leaseTTL ago (and after the lease was taken,
+//     and after the LISTEN connection last came back).
+//   - Every other writer (the command line, another instance) that commits
+//     a change a cache may hold looks whether someone holds the lease and,
+//     if so, waits leaseTTL (and a margin) before it returns: by then the
+//     holder has either heard a beat sent after the change, and so the
+//     change, or stopped trusting its caches.
+//   - The holder's own changes drop its caches in process before they
+//     return, as on SQLite.
+//
+// An instance that no request has asked for the lease for leaseIdle lets
+// it go and sends nothing; the next request syncs, and wakes it.
+const (
+	leaseTTL    = 250 * time.Millisecond
+	leaseBeat   = leaseTTL / 5
+	leaseMargin = 50 * time.Millisecond
+	leaseIdle   = 2 * time.Second
+	// leaseLookEvery is how many beats apart the holder looks for other
+	// instances; one that appears meanwhile waits out the lease on its
+	// writes until the holder has let it go.
+	leaseLookEvery = 4
+	leasePrefix    = "lease:"
+	hubAppPrefix   = "paypage-hub-"
+	// The advisory lock's two keys: "payp", "leas".
+	leaseKey1, leaseKey2 = 0x70617970, 0x6c656173
+)
+
+// leaseHeldSQL says whether any session holds the lease on this database.
+const leaseHeldSQL = `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+	WHERE l.locktype = 'advisory' AND l.classid = 1885436272 AND l.objid = 1818583411 AND l.objsubid = 2
+	AND l.granted AND d.datname = current_database())`
+
+// started is the origin of mono: beats carry this process's monotonic time.
+var started = time.Now()
+
+func mono() int64 { return int64(time.Since(started)) }
+
+type lease struct {
+	hub   *Hub
+	token string // as the syncer's: the beats of this hub
+
+	held   atomic.Bool
+	since  atomic.Int64 // mono when the lease was taken or the LISTEN connection came back
+	heard  atomic.Int64 // mono when the last beat that came back was sent
+	wanted atomic.Int64 // mono when a request last asked for the lease
+	wake   chan struct{}
+	conn   *sql.Conn // holds the advisory lock while held
+}
+
+func newLease(h *Hub, token string) *lease {
+	return &lease{hub: h, token: token, wake: make(chan struct{}, 1)}
+}
+
+// valid reports whether the caches may be used without a sync now.
+func (l *lease) valid() bool {
+	now := mono()
+	if l.wanted.Swap(now) < now-int64(leaseIdle) {
+		signal(l.wake) // the beats had paused: start them again
+	}
+	heard := l.heard.Load()
+	return l.held.Load() && l.hub.connected.Load() && heard > l.since.Load() && now-heard < int64(leaseTTL)
+}
+
+// reset makes the lease wait for a beat sent from now on (the LISTEN
+// connection was lost or came back: notifications may be missing).
+func (l *lease) reset() { l.since.Store(mono()) }
+
+// arrived is called by the hub, in order, for every beat it receives.
+func (l *lease) arrived(payload string) {
+	rest, ok := strings.CutPrefix(payload, leasePrefix+l.token+":")
+	if !ok {
+		return // another instance's
+	}
+	if sent, err := strconv.ParseInt(rest, 10, 64); err == nil && sent > l.heard.Load() {
+		l.heard.Store(sent)
+	}
+}
+
+// run keeps the lease until done closes: it takes it when this instance is
+// alone and requests want it, lets it go when it is not or they do not,
+// and beats while it holds it.
+func (l *lease) run(done <-chan struct{}) {
+	defer l.release()
+	tick := time.NewTicker(leaseBeat)
+	defer tick.Stop()
+	for n := 1; ; n++ {
+		woke := false
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		case <-l.wake:
+			woke = true
+		}
+		if mono()-l.wanted.Load() >= int64(leaseIdle) {
+			l.release() // idle: hold nothing, send nothing
+			continue
+		}
+		if woke || n%leaseLookEvery == 0 {
+			l.look()
+		}
+		if l.held.Load() {
+			l.beat()
+		}
+	}
+}
+
+// look takes or lets go of the lease as other instances come and go.
+func (l *lease) look() {
+	ctx, cancel := context.WithTimeout(context.Background(), leaseTTL)
+	defer cancel()
+	s := l.hub.store
+	var others int
+	err := s.db.GetContext(ctx, &others, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+		AND application_name LIKE '`+hubAppPrefix+`%' AND application_name <> $1`, hubAppPrefix+l.token)
+	switch {
+	case err != nil || others > 0:
+		l.release()
+	case !l.held.Load():
+		l.take(ctx)
+	default:
+		// Still ours? A connection that died took the lock with it.
+		var mine bool
+		if err := l.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid()
+			AND locktype = 'advisory' AND classid = 1885436272 AND objid = 1818583411 AND objsubid = 2)`).Scan(&mine); err != nil || !mine {
+			l.release()
+		}
+	}
+}
+
+func (l *lease) take(ctx context.Context) {
+	conn, err := l.hub.store.db.Conn(ctx)
+	if err != nil {
+		return
+	}
+	var ok bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, $2)`, leaseKey1, leaseKey2).Scan(&ok); err != nil || !ok {
+		conn.Close()
+		return
+	}
+	l.conn = conn
+	l.reset()
+	l.held.Store(true)
+}
+
+// release lets the lease go: the caches stop trusting it first.
+func (l *lease) release() {
+	if !l.held.Swap(false) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), leaseTTL)
+	defer cancel()
+	// A failed unlock leaves the lock to the connection's end.
+	l.conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, leaseKey1, leaseKey2)
+	l.conn.Close()
+	l.conn = nil
+}
+
+// beat notifies a beat stamped with when it was sent.
+func (l *lease) beat() {
+	ctx, cancel := context.WithTimeout(context.Background(), leaseTTL)
+	defer cancel()
+	sent := mono()
+	stmt, err := l.hub.store.prepared(ctx, `SELECT pg_notify('`+notifyChannel+`', ?)`)
+	if err == nil {
+		stmt.ExecContext(ctx, leasePrefix+l.token+":"+strconv.FormatInt(sent, 10))
+	}
+}
+
+// waitOutLease is called by a writer after it committed a change that a
+// cache may hold: when another process holds the lease, it waits until
+// that process has heard of the change or stopped trusting its caches.
+func (s *Store) waitOutLease(ctx context.Context) {
+	if s.engine != Postgres || s.holdsLease != nil && s.holdsLease() {
+		return
+	}
+	var held bool
+	if err := s.db.GetContext(ctx, &held, leaseHeldSQL); err == nil && !held {
+		return
+	}
+	t := time.NewTimer(leaseTTL + leaseMargin)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

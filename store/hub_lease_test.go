@@ -1,0 +1,165 @@
+package store_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paypage/paypage/store"
+	"github.com/paypage/paypage/store/storetest"
+)
+
+// eventually fails the test unless cond holds within 5 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 5 s: %s", what)
+		}
+	}
+}
+
+// The one instance on a database holds the lease: what it shows again
+// needs no sync, so no statement at all.
+func TestLeaseServesRepeatedReadsWithoutASyncOnPostgres(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, hub := instance(t, storetest.PostgresURL(t))
+	m, k := newMerchant(t, s, nil)
+	sess := createSession(t, s, m, false, validParams())
+	eventually(t, "the lone instance holds a valid lease", hub.LeaseValid)
+	readPage(t, hub.Cache(), sess.ID)
+	authenticates(t, ctx, hub.Keys(), k.Test, m.ID)
+
+	count := countStatements(s)
+	syncs := hub.SyncRounds()
+	const reads = 30
+	for range reads {
+		readPage(t, hub.Cache(), sess.ID)
+		if _, err := hub.Cache().SessionState(ctx, sess.ID); err != nil {
+			t.Fatal(err)
+		}
+		authenticates(t, ctx, hub.Keys(), k.Test, m.ID)
+	}
+	// Beats go on meanwhile (execs); a beat late on a busy machine makes a
+	// read sync, as it should, but not most of them.
+	n := count.Take()
+	if got := hub.SyncRounds() - syncs; n[store.OpQuery] != 0 || got > reads*3/10 {
+		t.Fatalf("%d repeated reads under the lease sent %v with %d syncs, want no query and few syncs", reads*3, n, got)
+	}
+
+	// Its own change shows at once: dropped in process before it returned.
+	for i := range 10 {
+		after := transition(t, s, sess.ID, store.Transition{Action: store.ActionProcess, IfVersion: 0})
+		if got, _ := readPage(t, hub.Cache(), sess.ID); got.Version != after.Version {
+			t.Fatalf("round %d: read version %d right after this instance changed it to %d", i, got.Version, after.Version)
+		}
+		after = transition(t, s, sess.ID, store.Transition{Action: store.ActionFail, FailureReason: "card_declined"})
+		if st, _ := hub.Cache().SessionState(ctx, sess.ID); st.Version != after.Version {
+			t.Fatalf("round %d: state version %d right after this instance changed it to %d", i, st.Version, after.Version)
+		}
+	}
+}
+
+// Another writer (the command line, a second process) waits the lease out
+// when it changes something: what it changed shows on the lease holder as
+// soon as its write has returned.
+func TestLeaseIsNeverStaleForAnotherWriterOnPostgres(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := storetest.PostgresURL(t)
+	s, _ := newStore(t, url)
+	hub := store.NewHub(s, nil)
+	// A change's notification takes 100 ms to be handled (a busy holder):
+	// a writer that did not wait the lease out would be read stale.
+	hub.SetStall(func(payload string) {
+		if store.IsSessionID(payload) {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	if err := hub.Listen(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	writer, _ := newStore(t, url) // no hub: like the command line
+	m, k := newMerchant(t, s, nil)
+	sess := createSession(t, s, m, false, validParams())
+	transition(t, s, sess.ID, store.Transition{Action: store.ActionSucceed})
+	eventually(t, "the instance holds a valid lease", hub.LeaseValid)
+
+	for i := range 8 {
+		readPage(t, hub.Cache(), sess.ID)
+		readPage(t, hub.Cache(), sess.ID) // from the cache
+		start := time.Now()
+		after := transition(t, writer, sess.ID, store.Transition{Action: store.ActionRefund,
+			Refund: &store.RefundParams{Amount: 10, Status: store.RefundPending}})
+		if took := time.Since(start); took < store.LeaseTTL {
+			t.Fatalf("round %d: the other writer returned after %s, before the lease (%s) ran out", i, took, store.LeaseTTL)
+		}
+		if got, _ := readPage(t, hub.Cache(), sess.ID); got.Version != after.Version || len(got.Refunds) != i+1 {
+			t.Fatalf("round %d: the holder read version %d right after another writer changed it to %d", i, got.Version, after.Version)
+		}
+	}
+	authenticates(t, ctx, hub.Keys(), k.Test, m.ID)
+	authenticates(t, ctx, hub.Keys(), k.Test, m.ID)
+	if _, err := writer.SetMerchantDisabled(ctx, m.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	keyRefused(t, ctx, hub.Keys(), k.Test)
+	if _, hits, _ := hub.Cache().CacheStats(); hits < 8 {
+		t.Fatalf("%d hits: the holder did not read from its cache", hits)
+	}
+}
+
+// A holder whose notifications stop arriving (the LISTEN connection up
+// but stuck) stops trusting its caches within the lease: another writer's
+// change is never hidden from it.
+func TestLeaseRunsOutWhenNotificationsStallOnPostgres(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	s, _ := newStore(t, url)
+	hub := store.NewHub(s, nil)
+	var mu sync.Mutex // held: notifications wait
+	hub.SetStall(func(string) { mu.Lock(); mu.Unlock() })
+	if err := hub.Listen(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	writer, _ := newStore(t, url)
+	m, _ := newMerchant(t, s, nil)
+	sess := createSession(t, s, m, false, validParams())
+	eventually(t, "the instance holds a valid lease", hub.LeaseValid)
+	readPage(t, hub.Cache(), sess.ID)
+	readPage(t, hub.Cache(), sess.ID)
+
+	mu.Lock()
+	after := transition(t, writer, sess.ID, store.Transition{Action: store.ActionSucceed})
+	got, _ := readPage(t, hub.Cache(), sess.ID) // the sync it now needs cannot come back: it gives up and reads
+	mu.Unlock()
+	if got.Version != after.Version || got.Status != after.Status {
+		t.Fatalf("with notifications stalled the holder read version %d (%s), want %d (%s)", got.Version, got.Status, after.Version, after.Status)
+	}
+}
+
+// A second instance makes the first let the lease go: two instances sync
+// per request, as without a lease, and take it again when one is left.
+func TestLeaseIsLetGoWhileAnotherInstanceListensOnPostgres(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	_, a := instance(t, url)
+	eventually(t, "the first instance takes the lease", a.LeaseValid)
+	sb, _ := newStore(t, url)
+	b := store.NewHub(sb, nil)
+	if err := b.Listen(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first instance lets the lease go", func() bool { return !a.LeaseHeld() })
+	for range 10 {
+		if a.LeaseHeld() || b.LeaseHeld() || a.LeaseValid() || b.LeaseValid() {
+			t.Fatal("an instance took the lease while another listens")
+		}
+		time.Sleep(store.LeaseTTL / 5)
+	}
+	b.Close()
+	eventually(t, "the instance left alone takes the lease again", a.LeaseValid)
+}
