@@ -83,8 +83,8 @@ func printReports(w io.Writer, o Options, reports []*report) {
 			what string
 			rt   roundTrips
 		}{{"/pay", r.payQueries}, {"/status", r.statusQueries}, {"JSON retrieve", r.retrieveQueries}} {
-			fmt.Fprintf(tw, "| %s\t| database round trips of a repeated %s\t| %.1f statements (%.1f with begin/commit)\t| —\t| —\t| 0 %s\t|\n",
-				r.engine, q.what, q.rt.statements, q.rt.all, verdict(q.rt.all == 0))
+			fmt.Fprintf(tw, "| %s\t| database round trips of a repeated %s\t| %.1f statements (%.1f with begin/commit; %.0f in the background)\t| —\t| —\t| 0 %s\t|\n",
+				r.engine, q.what, q.rt.statements, q.rt.all, q.rt.background, verdict(q.rt.all < 0.05))
 		}
 		k := r.keyedCreate
 		fmt.Fprintf(tw, "| %s\t| transactions committed per keyed create\t| %.1f (%.1f statements, %.1f round trips)\t| —\t| —\t| 1 %s\t|\n",
