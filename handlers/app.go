@@ -75,6 +75,7 @@ type handler struct {
 	outage       *outage                    // the database's unavailability, for 503s and /readyz
 	refused      *quietCount                // 429s since the last log line
 	presenter    webhook.Presenter          // events' data.object
+	lastEvent    lastEvent                  // the live event made last (live.go)
 }
 
 // New builds the Fiber app with every route in one visible place.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -154,6 +155,7 @@ type liveStream struct {
 	shutdown <-chan struct{}
 	head     []byte // the response's status line and headers, written with the first chunk
 
+	ended       bool   // the body's end was written with the last event
 	seenVersion int64  // the last version the client has (-1: none)
 	seenStatus  string // the status sent with it ("" when the client sent Last-Event-ID)
 	initial     liveState
@@ -249,12 +251,39 @@ func (s *liveStream) news(cur liveState) bool {
 
 // send writes cur as a status event; false means the client is gone.
 func (s *liveStream) send(cur liveState) bool {
-	data, err := json.Marshal(cur)
+	text, err := s.h.lastEvent.text(cur)
 	if err != nil {
 		return false
 	}
 	s.seenVersion, s.seenStatus = cur.Version, cur.Status
-	return s.write("id: " + strconv.FormatInt(cur.Version, 10) + "\nevent: status\ndata: " + string(data) + "\n\n")
+	if store.IsFinalStatus(cur.Status) {
+		// The last event: the body's end leaves with it, in one write.
+		s.ended = true
+	}
+	return s.write(text)
+}
+
+// lastEvent holds the text of the last event made, for the next stream that
+// sends the same state: a change reaches every stream of its session at
+// once, and each would encode the same JSON.
+type lastEvent struct{ p atomic.Pointer[eventText] }
+
+type eventText struct {
+	st   liveState
+	text string
+}
+
+func (l *lastEvent) text(cur liveState) (string, error) {
+	if e := l.p.Load(); e != nil && e.st == cur {
+		return e.text, nil
+	}
+	data, err := json.Marshal(cur)
+	if err != nil {
+		return "", err
+	}
+	text := "id: " + strconv.FormatInt(cur.Version, 10) + "\nevent: status\ndata: " + string(data) + "\n\n"
+	l.p.Store(&eventText{st: cur, text: text})
+	return text, nil
 }
 
 // armExpiry has the stream woken when an open session's time runs out:
@@ -272,21 +301,28 @@ func (s *liveStream) armExpiry(cur liveState) {
 // first time). A failure means the client left (or stopped reading for
 // longer than the write deadline): the stream ends.
 func (s *liveStream) write(text string) bool {
-	buf := make([]byte, 0, len(s.head)+len(text)+12)
+	buf := make([]byte, 0, len(s.head)+len(text)+17)
 	buf = append(buf, s.head...)
 	s.head = nil
 	buf = strconv.AppendInt(buf, int64(len(text)), 16)
 	buf = append(buf, "\r\n"...)
 	buf = append(buf, text...)
 	buf = append(buf, "\r\n"...)
+	if s.ended {
+		buf = append(buf, "0\r\n\r\n"...) // the last chunk: the body ends with it
+	}
 	// A deadline per write, long enough for a slow network.
 	s.conn.SetWriteDeadline(time.Now().Add(s.h.heartbeat + 10*time.Second))
 	_, err := s.conn.Write(buf)
 	return err == nil
 }
 
-// end closes the chunked body (the connection closes after).
+// end closes the chunked body, unless the last event did (the connection
+// closes after).
 func (s *liveStream) end() {
+	if s.ended {
+		return
+	}
 	s.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	s.conn.Write([]byte("0\r\n\r\n"))
 }
