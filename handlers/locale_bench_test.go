@@ -2,9 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"net/url"
 	"regexp"
 	"testing"
@@ -13,7 +10,6 @@ import (
 
 	"github.com/paypage/paypage/handlers"
 	"github.com/paypage/paypage/store"
-	"github.com/paypage/paypage/store/storetest"
 )
 
 // BenchmarkCheckoutPageCookie is GET /pay/:id through the whole app on
@@ -22,57 +18,33 @@ import (
 // cookie is decoded, nothing is written), with and without a language
 // choice in it. The differences are what the cookie costs a page.
 func BenchmarkCheckoutPageCookie(b *testing.B) {
-	ctx := context.Background()
-	st, err := store.Open(ctx, storetest.SQLiteURL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	m := &store.Merchant{Name: "Bench Shop"}
-	if _, err := st.CreateMerchant(ctx, m); err != nil {
-		b.Fatal(err)
-	}
+	a := newBenchApp(b, handlers.Config{})
 	unit := int64(1250)
-	sess, err := st.CreateSession(ctx, m, false, &store.SessionParams{Currency: "eur", CancelURL: "https://shop.example/cart",
+	sess, err := a.st.CreateSession(context.Background(), a.m, false, &store.SessionParams{Currency: "eur", CancelURL: "https://shop.example/cart",
 		LineItems: []store.LineItemParams{{Quantity: 2, PriceData: &store.PriceData{UnitAmount: &unit,
 			ProductData: &store.ProductData{Name: "Mug"}}}}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	app := handlers.New(st, handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	serve := app.Handler()
-	var fctx fasthttp.RequestCtx
-	fctx.Init(&fasthttp.Request{}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1234}, nil)
 	// do serves one request and returns the cookie pair it set, if any.
 	do := func(method, path string, cookie []byte, body string) (status int, set []byte) {
-		fctx.Request.Reset()
-		fctx.Response.Reset()
-		fctx.Request.Header.SetMethod(method)
-		fctx.Request.SetRequestURI(path)
-		fctx.Request.Header.Set("Accept-Language", "de")
+		headers := []string{"Accept-Language", "de"}
 		if cookie != nil {
-			fctx.Request.Header.Set("Cookie", string(cookie))
+			headers = append(headers, "Cookie", string(cookie))
 		}
-		if body != "" {
-			fctx.Request.Header.SetContentType("application/x-www-form-urlencoded")
-			fctx.Request.SetBodyString(body)
-		}
-		serve(&fctx)
-		if raw := fctx.Response.Header.PeekCookie("__Host-paypage"); raw != nil {
+		resp := a.do(method, path, body, headers...)
+		if raw := resp.Header.PeekCookie("__Host-paypage"); raw != nil {
 			var c fasthttp.Cookie
 			if err := c.ParseBytes(raw); err != nil {
 				b.Fatal(err)
 			}
 			set = []byte("__Host-paypage=" + string(c.Value()))
 		}
-		return fctx.Response.StatusCode(), set
+		return resp.StatusCode(), set
 	}
 	page := "/pay/" + sess.ID
 	_, tokenOnly := do("GET", page, nil, "")
-	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(fctx.Response.Body())
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(a.ctx.Response.Body())
 	if tokenOnly == nil || token == nil {
 		b.Fatal("the page set no cookie or carries no token")
 	}

@@ -27,18 +27,7 @@ func BenchmarkSessionRead(b *testing.B) {
 	} {
 		b.Run(e.name, func(b *testing.B) {
 			ctx := context.Background()
-			st, err := store.Open(ctx, e.url)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			if err := st.Migrate(ctx); err != nil {
-				b.Fatal(err)
-			}
-			m := &store.Merchant{Name: "Bench"}
-			if _, err := st.CreateMerchant(ctx, m); err != nil {
-				b.Fatal(err)
-			}
+			st, m := benchStore(b, e.url)
 			unit := int64(500)
 			sess, err := st.CreateSession(ctx, m, false, &store.SessionParams{Currency: "eur",
 				LineItems: []store.LineItemParams{{Quantity: 1, PriceData: &store.PriceData{
@@ -67,18 +56,7 @@ func BenchmarkCreateSession(b *testing.B) {
 		{"postgres", storetest.PostgresURL(b)},
 	} {
 		ctx := context.Background()
-		st, err := store.Open(ctx, e.url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		if err := st.Migrate(ctx); err != nil {
-			b.Fatal(err)
-		}
-		m := &store.Merchant{Name: "Bench"}
-		if _, err := st.CreateMerchant(ctx, m); err != nil {
-			b.Fatal(err)
-		}
+		st, m := benchStore(b, e.url)
 		params := func(key string) *store.SessionParams {
 			unit := int64(500)
 			p := &store.SessionParams{Currency: "eur", IdempotencyKey: key, CancelURL: "https://shop.example/cart"}
@@ -111,4 +89,23 @@ func BenchmarkCreateSession(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchStore opens a migrated store at url with one merchant, closed when
+// the benchmark ends.
+func benchStore(b *testing.B, url string) (*store.Store, *store.Merchant) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	m := &store.Merchant{Name: "Bench"}
+	if _, err := st.CreateMerchant(ctx, m); err != nil {
+		b.Fatal(err)
+	}
+	return st, m
 }
