@@ -26,8 +26,5 @@ func (h *Hub) LeaseValid() bool { return h.lease.valid() }
 // LeaseHeld reports whether this hub holds the lease.
 func (h *Hub) LeaseHeld() bool { return h.lease.held.Load() }
 
-// SyncRounds reports how many sync markers the hub has sent.
-func (h *Hub) SyncRounds() int64 { return h.syncs.rounds.Load() }
-
 // LeaseTTL is how long a beat keeps the lease.
 const LeaseTTL = leaseTTL

@@ -67,6 +67,15 @@ func WithSyncScope(ctx context.Context) context.Context {
 	return context.WithValue(ctx, syncScopeKey{}, new(atomic.Bool))
 }
 
+// Syncs reports how many sync markers the hub has sent so far (none on
+// SQLite, nor while it holds the lease: hub_lease.go).
+func (h *Hub) Syncs() int64 {
+	if h.syncs == nil {
+		return 0
+	}
+	return h.syncs.rounds.Load()
+}
+
 // AfterSignal returns ctx for a read made because this hub signalled a
 // change of the session read (a live stream woken by Subscribe's channel):
 // the hub drops the session's cache entry before it signals, so what the

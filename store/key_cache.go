@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // KeyCache keeps, per instance, the API keys that authenticated, with their
@@ -31,6 +32,8 @@ type KeyCache struct {
 	mu      sync.Mutex
 	entries map[string]*keyEntry // by the key's hash
 	epoch   uint64               // moves with every drop
+
+	hits, misses atomic.Int64
 }
 
 type keyEntry struct {
@@ -53,8 +56,10 @@ func (c *KeyCache) Authenticate(ctx context.Context, secret string) (*Merchant, 
 	}
 	hash := hashKey(secret)
 	if k := c.lookup(ctx, hash); k != nil {
+		c.hits.Add(1)
 		return c.store.keyAnswer(k, nil)
 	}
+	c.misses.Add(1)
 	c.mu.Lock()
 	epoch := c.epoch
 	c.mu.Unlock()
@@ -122,4 +127,12 @@ func (c *KeyCache) clear() {
 	defer c.mu.Unlock()
 	c.epoch++
 	clear(c.entries)
+}
+
+// Stats reports the keys held and the authentications answered from memory
+// (hits) and from the database (misses) so far.
+func (c *KeyCache) Stats() (entries int, hits, misses int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries), c.hits.Load(), c.misses.Load()
 }
