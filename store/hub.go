@@ -42,8 +42,10 @@ const (
 //
 // Changes made by this process reach it through Store.OnChange. On PostgreSQL,
 // Listen opens one dedicated LISTEN connection that brings the changes of
-// every instance, this one included, and from then on replaces OnChange (one
-// signal per change, not two). After that connection is lost and
+// every instance, this one included, and from then on signals the watchers
+// in OnChange's stead (one signal per change, not two); OnChange still drops
+// the change from the caches at once, before the writer returns (the lease
+// relies on it: hub_lease.go). After that connection is lost and
 // re-established every watcher is signalled, since notifications sent
 // meanwhile are gone.
 type Hub struct {

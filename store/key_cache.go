@@ -17,8 +17,9 @@ import (
 //     (admin_gen.go), and a key read before it moved is not used.
 //   - A read that raced a drop does not store its result.
 //   - On PostgreSQL a key is used only after a sync that started after the
-//     request did (hub_sync.go); while the LISTEN connection is down, the
-//     cache is not used, and it is emptied when the connection comes back.
+//     request did (hub_sync.go), or while this instance holds the lease
+//     (hub_lease.go); while the LISTEN connection is down, the cache is not
+//     used, and it is emptied when the connection comes back.
 //   - A key's expiry and its merchant's disabled_at are applied on every
 //     use, to the second.
 //

@@ -24,7 +24,9 @@ import (
 //   - On PostgreSQL a signal arrives after the change commits, so an entry
 //     is used only after a sync (hub_sync.go) that started after the request
 //     did has come back through the LISTEN connection: every change
-//     committed before the request has been signalled by then. While that
+//     committed before the request has been signalled by then. The one
+//     instance on a database needs none while it holds the lease
+//     (hub_lease.go). While that
 //     connection is down, or before it listens, the cache is not used; when
 //     it comes back, everything is dropped.
 //   - On SQLite, a merchant changed by another process (the command line)
@@ -165,6 +167,9 @@ func (c *SessionCache) read(ctx context.Context, kind, id string, load func(cont
 	c.mu.Unlock()
 
 	f.e, f.err = load(ctx)
+	if f.err == nil {
+		f.e.gen = gen // before the requests sharing the read see it
+	}
 	c.mu.Lock()
 	if c.flights[key] == f {
 		delete(c.flights, key)
@@ -172,7 +177,6 @@ func (c *SessionCache) read(ctx context.Context, kind, id string, load func(cont
 	c.mu.Unlock()
 	close(f.done)
 	if f.err == nil {
-		f.e.gen = gen
 		c.put(id, epoch, f.e)
 	}
 	return f.e, f.err
