@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -49,10 +50,13 @@ const (
 	leaseKey1, leaseKey2 = 0x70617970, 0x6c656173
 )
 
+// leaseLock picks the lease's lock out of pg_locks (a two-key advisory
+// lock has objsubid 2).
+var leaseLock = fmt.Sprintf(`locktype = 'advisory' AND classid = %d AND objid = %d AND objsubid = 2`, leaseKey1, leaseKey2)
+
 // leaseHeldSQL says whether any session holds the lease on this database.
-const leaseHeldSQL = `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-	WHERE l.locktype = 'advisory' AND l.classid = 1885436272 AND l.objid = 1818583411 AND l.objsubid = 2
-	AND l.granted AND d.datname = current_database())`
+var leaseHeldSQL = `SELECT EXISTS (SELECT 1 FROM pg_locks JOIN pg_database d ON d.oid = pg_locks.database
+	WHERE ` + leaseLock + ` AND granted AND d.datname = current_database())`
 
 // started is the origin of mono: beats carry this process's monotonic time.
 var started = time.Now()
@@ -145,8 +149,8 @@ func (l *lease) look() {
 	default:
 		// Still ours? A connection that died took the lock with it.
 		var mine bool
-		if err := l.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid()
-			AND locktype = 'advisory' AND classid = 1885436272 AND objid = 1818583411 AND objsubid = 2)`).Scan(&mine); err != nil || !mine {
+		if err := l.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND `+
+			leaseLock+`)`).Scan(&mine); err != nil || !mine {
 			l.release()
 		}
 	}
