@@ -29,7 +29,10 @@ import (
 //     a change a cache may hold looks whether someone holds the lease and,
 //     if so, waits leaseTTL (and a margin) before it returns: by then the
 //     holder has either heard a beat sent after the change, and so the
-//     change, or stopped trusting its caches.
+//     change, or stopped trusting its caches. A writer that saw the lease
+//     free does not look again for leaseFreeFor, and a lease is trusted
+//     only from leaseFreeFor after it was taken: a change such a writer
+//     makes meanwhile is heard before.
 //   - The holder's own changes drop its caches in process before they
 //     return, as on SQLite.
 //
@@ -40,6 +43,11 @@ const (
 	leaseBeat   = leaseTTL / 5
 	leaseMargin = 50 * time.Millisecond
 	leaseIdle   = 2 * time.Second
+	// leaseFreeFor is how long a writer that saw no lease held goes on
+	// trusting that, without looking again; a lease just taken is trusted
+	// only as long after it was taken, so that such a writer's changes are
+	// heard first.
+	leaseFreeFor = time.Second
 	// leaseLookEvery is how many beats apart the holder looks for other
 	// instances; one that appears meanwhile waits out the lease on its
 	// writes until the holder has let it go.
@@ -167,7 +175,7 @@ func (l *lease) take(ctx context.Context) {
 		return
 	}
 	l.conn = conn
-	l.reset()
+	l.since.Store(mono() + int64(leaseFreeFor))
 	l.held.Store(true)
 }
 
@@ -198,12 +206,15 @@ func (l *lease) beat() {
 // waitOutLease is called by a writer after it committed a change that a
 // cache may hold: when another process holds the lease, it waits until
 // that process has heard of the change or stopped trusting its caches.
+// Having seen no lease held, it trusts that for leaseFreeFor.
 func (s *Store) waitOutLease(ctx context.Context) {
-	if s.engine != Postgres || s.holdsLease != nil && s.holdsLease() {
+	if s.engine != Postgres || s.holdsLease != nil && s.holdsLease() || mono() < s.leaseFreeUntil.Load() {
 		return
 	}
+	seen := mono()
 	var held bool
 	if err := s.db.GetContext(ctx, &held, leaseHeldSQL); err == nil && !held {
+		s.leaseFreeUntil.Store(seen + int64(leaseFreeFor))
 		return
 	}
 	t := time.NewTimer(leaseTTL + leaseMargin)

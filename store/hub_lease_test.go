@@ -176,3 +176,41 @@ func TestLeaseIsLetGoWhileAnotherInstanceListensOnPostgres(t *testing.T) {
 	b.Close()
 	eventually(t, "the instance left alone takes the lease again", a.LeaseValid)
 }
+
+// A writer that saw the lease free does not look again for a while; a
+// lease taken meanwhile is trusted only once that while is over, so the
+// writer's changes in between are never hidden from the new holder.
+func TestLeaseTakenAfterAWriterLookedIsNeverStaleOnPostgres(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	s, _ := newStore(t, url)
+	writer, _ := newStore(t, url)
+	m, _ := newMerchant(t, s, nil)
+	sess := createSession(t, s, m, false, validParams())
+	// The writer looks (nobody holds the lease yet) and trusts that.
+	transition(t, writer, sess.ID, store.Transition{Action: store.ActionProcess})
+
+	hub := store.NewHub(s, nil)
+	hub.SetStall(func(payload string) { // a busy holder, as above
+		if store.IsSessionID(payload) {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	if err := hub.Listen(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	hub.LeaseValid() // a request asks: the hub takes the lease
+	eventually(t, "the hub takes the lease", hub.LeaseHeld)
+	readPage(t, hub.Cache(), sess.ID)
+	readPage(t, hub.Cache(), sess.ID)
+	start := time.Now()
+	after := transition(t, writer, sess.ID, store.Transition{Action: store.ActionSucceed})
+	if took := time.Since(start); took >= store.LeaseTTL {
+		t.Logf("the writer looked again (%s): its second second had begun", took)
+	}
+	if got, _ := readPage(t, hub.Cache(), sess.ID); got.Version != after.Version || got.Status != after.Status {
+		t.Fatalf("the new holder read version %d (%s) right after the writer changed it to %d (%s)",
+			got.Version, got.Status, after.Version, after.Status)
+	}
+}
