@@ -54,9 +54,9 @@ func openAdminGen(path string) (*adminGen, error) {
 // counter is the shared word; a mapping starts on a page, so it is aligned.
 func (g *adminGen) counter() *uint64 { return (*uint64)(unsafe.Pointer(&g.mem[0])) }
 
-// load returns the generation now (0 without a file, or once closed).
+// load returns the generation now (0 without a file).
 func (g *adminGen) load() uint64 {
-	if g == nil || g.closed.Load() {
+	if g == nil {
 		return 0
 	}
 	return atomic.LoadUint64(g.counter())
@@ -69,10 +69,12 @@ func (g *adminGen) move() {
 	}
 }
 
-// close unmaps the file; nothing may use g afterwards.
+// close stops g moving. The mapping stays (8 bytes, until the process
+// ends): a reader still under way when the store closes (a live stream, a
+// request past the shutdown's deadline) must not fault on it.
 func (g *adminGen) close() error {
-	if g == nil || g.closed.Swap(true) {
-		return nil
+	if g != nil {
+		g.closed.Store(true)
 	}
-	return syscall.Munmap(g.mem)
+	return nil
 }

@@ -393,6 +393,7 @@ func (h *Hub) Close() error {
 	}
 	err := closeListener(l, conns)
 	<-done
+	<-h.lease.stopped // its lock let go
 	if err != nil {
 		return fmt.Errorf("store: hub: close listener: %w", err)
 	}

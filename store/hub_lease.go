@@ -29,10 +29,11 @@ import (
 //     a change a cache may hold looks whether someone holds the lease and,
 //     if so, waits leaseTTL (and a margin) before it returns: by then the
 //     holder has either heard a beat sent after the change, and so the
-//     change, or stopped trusting its caches. A writer that saw the lease
-//     free does not look again for leaseFreeFor, and a lease is trusted
-//     only from leaseFreeFor after it was taken: a change such a writer
-//     makes meanwhile is heard before.
+//     change, or stopped trusting its caches. Beats are sent on the lock's
+//     connection, only while it holds the lock. A writer that saw the
+//     lease free does not look again for leaseFreeFor, and a lease is
+//     trusted only from leaseTrustAfter after it was taken (waitOutLease
+//     says why that is enough).
 //   - The holder's own changes drop its caches in process before they
 //     return, as on SQLite.
 //
@@ -44,10 +45,13 @@ const (
 	leaseMargin = 50 * time.Millisecond
 	leaseIdle   = 2 * time.Second
 	// leaseFreeFor is how long a writer that saw no lease held goes on
-	// trusting that, without looking again; a lease just taken is trusted
-	// only as long after it was taken, so that such a writer's changes are
-	// heard first.
-	leaseFreeFor = time.Second
+	// trusting that without looking again. leaseTrustAfter is how long
+	// after it was taken a lease is trusted: longer, so that what such a
+	// writer changes meanwhile is heard first, and so that a writer whose
+	// looks are less than that apart, finding it free each time, knows no
+	// lease was trusted in between (see waitOutLease).
+	leaseFreeFor    = time.Second
+	leaseTrustAfter = 2 * time.Second
 	// leaseLookEvery is how many beats apart the holder looks for other
 	// instances; one that appears meanwhile waits out the lease on its
 	// writes until the holder has let it go.
@@ -75,16 +79,17 @@ type lease struct {
 	hub   *Hub
 	token string // as the syncer's: the beats of this hub
 
-	held   atomic.Bool
-	since  atomic.Int64 // mono when the lease was taken or the LISTEN connection came back
-	heard  atomic.Int64 // mono when the last beat that came back was sent
-	wanted atomic.Int64 // mono when a request last asked for the lease
-	wake   chan struct{}
-	conn   *sql.Conn // holds the advisory lock while held
+	held    atomic.Bool
+	since   atomic.Int64 // mono when the lease was taken or the LISTEN connection came back
+	heard   atomic.Int64 // mono when the last beat that came back was sent
+	wanted  atomic.Int64 // mono when a request last asked for the lease
+	wake    chan struct{}
+	stopped chan struct{} // closed when run has returned
+	conn    *sql.Conn     // holds the advisory lock while held
 }
 
 func newLease(h *Hub, token string) *lease {
-	return &lease{hub: h, token: token, wake: make(chan struct{}, 1)}
+	return &lease{hub: h, token: token, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 }
 
 // valid reports whether the caches may be used without a sync now.
@@ -98,8 +103,17 @@ func (l *lease) valid() bool {
 }
 
 // reset makes the lease wait for a beat sent from now on (the LISTEN
-// connection was lost or came back: notifications may be missing).
-func (l *lease) reset() { l.since.Store(mono()) }
+// connection was lost or came back: notifications may be missing), or
+// later, if it waited for a later one already.
+func (l *lease) reset() {
+	now := mono()
+	for {
+		since := l.since.Load()
+		if since >= now || l.since.CompareAndSwap(since, now) {
+			return
+		}
+	}
+}
 
 // arrived is called by the hub, in order, for every beat it receives.
 func (l *lease) arrived(payload string) {
@@ -107,7 +121,8 @@ func (l *lease) arrived(payload string) {
 	if !ok {
 		return // another instance's
 	}
-	if sent, err := strconv.ParseInt(rest, 10, 64); err == nil && sent > l.heard.Load() {
+	// A beat from the future is not one of ours (anyone may notify).
+	if sent, err := strconv.ParseInt(rest, 10, 64); err == nil && sent > l.heard.Load() && sent <= mono() {
 		l.heard.Store(sent)
 	}
 }
@@ -116,6 +131,7 @@ func (l *lease) arrived(payload string) {
 // alone and requests want it, lets it go when it is not or they do not,
 // and beats while it holds it.
 func (l *lease) run(done <-chan struct{}) {
+	defer close(l.stopped)
 	defer l.release()
 	tick := time.NewTicker(leaseBeat)
 	defer tick.Stop()
@@ -175,7 +191,7 @@ func (l *lease) take(ctx context.Context) {
 		return
 	}
 	l.conn = conn
-	l.since.Store(mono() + int64(leaseFreeFor))
+	l.since.Store(mono() + int64(leaseTrustAfter))
 	l.held.Store(true)
 }
 
@@ -192,35 +208,73 @@ func (l *lease) release() {
 	l.conn = nil
 }
 
-// beat notifies a beat stamped with when it was sent.
+// beat notifies a beat stamped with when it was sent, on the lock's own
+// connection and only while that connection holds the lock: a lease whose
+// lock went (its connection cut) gets no beat after that, and is let go
+// when the beat finds out.
 func (l *lease) beat() {
 	ctx, cancel := context.WithTimeout(context.Background(), leaseTTL)
 	defer cancel()
 	sent := mono()
-	stmt, err := l.hub.store.prepared(ctx, `SELECT pg_notify('`+notifyChannel+`', ?)`)
-	if err == nil {
-		stmt.ExecContext(ctx, leasePrefix+l.token+":"+strconv.FormatInt(sent, 10))
+	var n int
+	err := l.conn.QueryRowContext(ctx, `SELECT count(pg_notify('`+notifyChannel+`', $1)) FROM pg_locks
+		WHERE pid = pg_backend_pid() AND `+leaseLock, leasePrefix+l.token+":"+strconv.FormatInt(sent, 10)).Scan(&n)
+	if err != nil || n != 1 {
+		l.release()
 	}
 }
 
 // waitOutLease is called by a writer after it committed a change that a
 // cache may hold: when another process holds the lease, it waits until
 // that process has heard of the change or stopped trusting its caches.
-// Having seen no lease held, it trusts that for leaseFreeFor.
+//
+// A writer that finds the lease free trusts that for leaseFreeFor. A
+// lease taken since is not trusted before leaseTrustAfter, so the
+// writer's changes are heard first. A lease that was held before the look
+// may still be trusted for leaseTTL after its last beat (its lock's
+// connection cut without a word): the writer waits that out unless its
+// previous look, less than leaseTrustAfter before, found the lease free
+// too (then no lease can have been trusted since).
+//
+// The wait does not end with ctx: the change is committed, and returning
+// before the holder has heard of it would break the promise.
 func (s *Store) waitOutLease(ctx context.Context) {
-	if s.engine != Postgres || s.holdsLease != nil && s.holdsLease() || mono() < s.leaseFreeUntil.Load() {
+	if s.engine != Postgres || s.holdsLease != nil && s.holdsLease() {
 		return
 	}
-	seen := mono()
+	w := s.leaseWatch
+	now := mono()
+	if from, until := w.freeFrom.Load(), w.freeUntil.Load(); now < until {
+		sleepUntil(from)
+		return
+	}
 	var held bool
-	if err := s.db.GetContext(ctx, &held, leaseHeldSQL); err == nil && !held {
-		s.leaseFreeUntil.Store(seen + int64(leaseFreeFor))
+	err := s.db.GetContext(ctx, &held, leaseHeldSQL)
+	if err != nil || held {
+		w.lastFree.Store(0)
+		sleepUntil(now + int64(leaseTTL+leaseMargin))
 		return
 	}
-	t := time.NewTimer(leaseTTL + leaseMargin)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
+	from := now
+	if last := w.lastFree.Load(); last == 0 || now-last >= int64(leaseTrustAfter) {
+		from = now + int64(leaseTTL+leaseMargin)
+	}
+	w.lastFree.Store(now)
+	w.freeFrom.Store(from)
+	w.freeUntil.Store(now + int64(leaseFreeFor))
+	sleepUntil(from)
+}
+
+// leaseWatch is what a process's writers last saw of the lease.
+type leaseWatch struct {
+	lastFree  atomic.Int64 // mono of the last look that found it free (0: none, or it was held)
+	freeFrom  atomic.Int64 // writers return at once from then…
+	freeUntil atomic.Int64 // …until then, without looking
+}
+
+// sleepUntil sleeps until mono() reaches t.
+func sleepUntil(t int64) {
+	if d := time.Duration(t - mono()); d > 0 {
+		time.Sleep(d)
 	}
 }

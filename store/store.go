@@ -18,7 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -60,9 +59,9 @@ type Store struct {
 	// holdsLease, set by the hub on PostgreSQL, says whether this process
 	// holds the caches' lease (hub_lease.go).
 	holdsLease func() bool
-	// leaseFreeUntil is when (mono) this process's writers look again
-	// whether someone holds the lease (hub_lease.go).
-	leaseFreeUntil *atomic.Int64
+	// leaseWatch is what this process's writers last saw of the lease
+	// (hub_lease.go); shared by copies of the Store.
+	leaseWatch *leaseWatch
 	// admin moves with every change of a merchant or its keys, in any
 	// process (SQLite only: admin_gen.go).
 	admin *adminGen
@@ -103,7 +102,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		db.SetMaxIdleConns(8)
 	}
 	s := &Store{db: db, engine: engine, dsn: dsn, Now: time.Now, timer: timer, stmts: &stmtCache{},
-		leaseFreeUntil: new(atomic.Int64)}
+		leaseWatch: &leaseWatch{}}
 	if engine == SQLite {
 		s.writers = make(chan struct{}, 1)
 		path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
