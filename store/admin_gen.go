@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -30,8 +31,14 @@ type adminGen struct {
 
 const adminGenSuffix = "-paypage"
 
-// openAdminGen maps the admin generation of the SQLite database at path.
+// openAdminGen maps the admin generation of the SQLite database at path:
+// the file beside the database itself, wherever a symbolic link to it
+// leads (SQLite follows them too), owned like the database (a command run
+// as root must not leave a file the server cannot open).
 func openAdminGen(path string) (*adminGen, error) {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	f, err := os.OpenFile(path+adminGenSuffix, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("store: admin generation: %w", err)
@@ -43,6 +50,11 @@ func openAdminGen(path string) (*adminGen, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: admin generation: %w", err)
+	}
+	if db, err := os.Stat(path); err == nil && os.Geteuid() == 0 {
+		if st, ok := db.Sys().(*syscall.Stat_t); ok {
+			f.Chown(int(st.Uid), int(st.Gid))
+		}
 	}
 	mem, err := syscall.Mmap(int(f.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strconv"
 	"strings"
@@ -202,8 +203,12 @@ func (l *lease) release() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), leaseTTL)
 	defer cancel()
-	// A failed unlock leaves the lock to the connection's end.
-	l.conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, leaseKey1, leaseKey2)
+	var unlocked bool
+	if err := l.conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, leaseKey1, leaseKey2).Scan(&unlocked); err != nil || !unlocked {
+		// The lock may still be on this connection: end it rather than
+		// hand it back to the pool with the lock on.
+		l.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
 	l.conn.Close()
 	l.conn = nil
 }
