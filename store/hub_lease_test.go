@@ -9,6 +9,24 @@ import (
 	"github.com/paypage/paypage/store/storetest"
 )
 
+// busyHolder is an instance on s that handles each session's notification
+// 100 ms late (a busy holder): a writer that did not wait the lease out
+// would be read stale from its cache.
+func busyHolder(t *testing.T, s *store.Store) *store.Hub {
+	t.Helper()
+	hub := store.NewHub(s, nil)
+	hub.SetStall(func(payload string) {
+		if store.IsSessionID(payload) {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	if err := hub.Listen(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Close() })
+	return hub
+}
+
 // caches is what a hub's caches answered, and the syncs it sent.
 type caches struct{ hits, misses, syncs int64 }
 
@@ -82,18 +100,7 @@ func TestLeaseIsNeverStaleForAnotherWriterOnPostgres(t *testing.T) {
 	ctx := t.Context()
 	url := storetest.PostgresURL(t)
 	s, _ := newStore(t, url)
-	hub := store.NewHub(s, nil)
-	// A change's notification takes 100 ms to be handled (a busy holder):
-	// a writer that did not wait the lease out would be read stale.
-	hub.SetStall(func(payload string) {
-		if store.IsSessionID(payload) {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	if err := hub.Listen(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
+	hub := busyHolder(t, s)
 	writer, _ := newStore(t, url) // no hub: like the command line
 	m, k := newMerchant(t, s, nil)
 	sess := createSession(t, s, m, false, validParams())
@@ -190,16 +197,7 @@ func TestLeaseTakenAfterAWriterLookedIsNeverStaleOnPostgres(t *testing.T) {
 	// The writer looks (nobody holds the lease yet) and trusts that.
 	transition(t, writer, sess.ID, store.Transition{Action: store.ActionProcess})
 
-	hub := store.NewHub(s, nil)
-	hub.SetStall(func(payload string) { // a busy holder, as above
-		if store.IsSessionID(payload) {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	if err := hub.Listen(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
+	hub := busyHolder(t, s)
 	hub.LeaseValid() // a request asks: the hub takes the lease
 	eventually(t, "the hub takes the lease", hub.LeaseHeld)
 	readPage(t, hub.Cache(), sess.ID)
@@ -225,16 +223,7 @@ func TestLeaseWhoseLockConnectionIsCutIsNeverStaleOnPostgres(t *testing.T) {
 	t.Parallel()
 	url := storetest.PostgresURL(t)
 	s, _ := newStore(t, url)
-	hub := store.NewHub(s, nil)
-	hub.SetStall(func(payload string) {
-		if store.IsSessionID(payload) {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	if err := hub.Listen(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
+	hub := busyHolder(t, s)
 	writer, _ := newStore(t, url)
 	m, _ := newMerchant(t, s, nil)
 	sess := createSession(t, s, m, false, validParams())
@@ -275,16 +264,7 @@ func TestLeaseReconnectedJustAfterItWasTakenIsNeverStaleOnPostgres(t *testing.T)
 	writer, _ := newStore(t, url)
 	m, _ := newMerchant(t, s, nil)
 	sess := createSession(t, s, m, false, validParams())
-	hub := store.NewHub(s, nil)
-	hub.SetStall(func(payload string) {
-		if store.IsSessionID(payload) {
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
-	if err := hub.Listen(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
+	hub := busyHolder(t, s)
 	time.Sleep(600 * time.Millisecond) // LISTEN up > minReconnect: reconnects at once
 	// The writer looks (nobody holds the lease yet) and trusts that for 1 s.
 	transition(t, writer, sess.ID, store.Transition{Action: store.ActionProcess})
