@@ -45,3 +45,42 @@ func TestAdminGenerationIsSharedThroughSymlinks(t *testing.T) {
 		t.Fatal("a closed generation moved")
 	}
 }
+
+// A counter file deleted while a server runs, and made anew by a command,
+// is found by the server's watch: it maps the new file and its generation
+// moves, so that nothing its caches read before is used again.
+func TestAdminGenerationFollowsAReplacedFile(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "paypage.db")
+	if err := os.WriteFile(db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	server, err := openAdminGen(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.close()
+	server.move()
+	before := server.load()
+	if err := os.Remove(db + adminGenSuffix); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := openAdminGen(db) // a new file under the old name
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.close()
+	server.check() // what its watch does every adminGenCheck
+	if server.load() == before {
+		t.Fatal("the server's generation did not move when its file was replaced")
+	}
+	now := server.load()
+	cli.move()
+	if server.load() != now+1 {
+		t.Fatal("a move in the new file did not reach the server")
+	}
+	server.check()
+	if server.load() != now+1 {
+		t.Fatal("the same file was taken for a new one")
+	}
+}
