@@ -164,8 +164,12 @@ func (l *lease) look() {
 	defer cancel()
 	s := l.hub.store
 	var others int
+	// Other instances: hubs that name themselves, and any other connection
+	// that LISTENs (an instance of a version that did not name its hub, nor
+	// waits out a lease: never to be left writing beside a holder).
 	err := s.db.GetContext(ctx, &others, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-		AND application_name LIKE '`+hubAppPrefix+`%' AND application_name <> $1`, hubAppPrefix+l.token)
+		AND CASE WHEN application_name LIKE '`+hubAppPrefix+`%' THEN application_name <> $1
+			ELSE query LIKE 'LISTEN %' END`, hubAppPrefix+l.token)
 	switch {
 	case err != nil || others > 0:
 		l.release()

@@ -284,3 +284,28 @@ func TestLeaseReconnectedJustAfterItWasTakenIsNeverStaleOnPostgres(t *testing.T)
 		t.Errorf("STALE: holder read version %d (%s) after the writer changed it to %d (%s)", got.Version, got.Status, after.Version, after.Status)
 	}
 }
+
+// An instance of an earlier version (its LISTEN connection not named, its
+// writes not waiting out a lease) keeps the lease from being taken.
+func TestLeaseIsNotTakenBesideAnUnnamedListenerOnPostgres(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	_, hub := instance(t, url)
+	eventually(t, "the lone instance takes the lease", hub.LeaseValid)
+	old, _ := newStore(t, url)
+	conn, err := old.DB().Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), `LISTEN paypage_sessions`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the instance lets the lease go", func() bool { hub.LeaseValid(); return !hub.LeaseHeld() })
+	for range 10 {
+		if hub.LeaseValid() || hub.LeaseHeld() {
+			t.Fatal("the lease was taken beside an unnamed listener")
+		}
+		time.Sleep(store.LeaseTTL / 5)
+	}
+}
