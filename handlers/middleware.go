@@ -34,7 +34,7 @@ func (h *handler) requestContext(c *fiber.Ctx) error {
 	start := time.Now()
 	c.Locals(startKey, start)
 	id := stampRequest(c)
-	ctx, cancel := context.WithTimeout(store.WithSyncScope(context.WithValue(context.Background(), requestIDKey, id)), h.timeout)
+	ctx, cancel := context.WithTimeout(h.hub.WithSyncScope(context.WithValue(context.Background(), requestIDKey, id)), h.timeout)
 	defer cancel()
 	c.SetUserContext(ctx)
 	err := c.Next()

@@ -62,8 +62,12 @@ type syncScopeKey struct{}
 // WithSyncScope returns ctx for one request, in which one sync serves every
 // read: a sync that came back after the request began covers every change
 // committed before it, so the request's second cache (its API key, then its
-// session) need not wait for another round.
-func WithSyncScope(ctx context.Context) context.Context {
+// session) need not wait for another round. On SQLite, where nothing
+// syncs, it is ctx itself.
+func (h *Hub) WithSyncScope(ctx context.Context) context.Context {
+	if h.syncs == nil {
+		return ctx
+	}
 	return context.WithValue(ctx, syncScopeKey{}, new(atomic.Bool))
 }
 

@@ -164,7 +164,7 @@ func TestKeyCacheIsNeverStaleAcrossInstancesOnPostgres(t *testing.T) {
 	eventually(t, "A lets the lease go", func() bool { return !hubA.LeaseHeld() })
 	before := cacheCounts(hubB)
 	for range 3 {
-		ctx := store.WithSyncScope(t.Context())
+		ctx := hubB.WithSyncScope(t.Context())
 		authenticates(t, ctx, keys, k.Test, m.ID)
 		if _, err := hubB.Cache().MerchantSession(ctx, m.ID, false, sess.ID); err != nil {
 			t.Fatal(err)
