@@ -63,9 +63,9 @@ type syncScopeKey struct{}
 // read: a sync that came back after the request began covers every change
 // committed before it, so the request's second cache (its API key, then its
 // session) need not wait for another round. On SQLite, where nothing
-// syncs, it is ctx itself.
+// syncs, or without a hub, it is ctx itself.
 func (h *Hub) WithSyncScope(ctx context.Context) context.Context {
-	if h.syncs == nil {
+	if h == nil || h.syncs == nil {
 		return ctx
 	}
 	return context.WithValue(ctx, syncScopeKey{}, new(atomic.Bool))
