@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/paypage/paypage/store"
 	"github.com/paypage/paypage/store/storetest"
 )
@@ -19,6 +21,8 @@ import (
 func TestPostgresFaults(t *testing.T) {
 	cl := storetest.NewCluster(t)
 	t.Run("frozen: every call ends with its context", func(t *testing.T) { callsEndWhenFrozen(t, cl) })
+	t.Run("frozen before COMMIT or ROLLBACK: it ends with its context", func(t *testing.T) { txEndsWhenFrozen(t, cl) })
+	t.Run("up: a call past its deadline stops on the server too", func(t *testing.T) { callsPastDeadlineStop(t, cl) })
 	t.Run("stopped: unavailable, and recovers by itself", func(t *testing.T) { stoppedRecovers(t, cl) })
 	t.Run("back: the hub resumes soon after the database", func(t *testing.T) { hubResumes(t, cl) })
 }
@@ -126,6 +130,78 @@ func callsEndWhenFrozen(t *testing.T, cl *storetest.Cluster) {
 				_, err := s.Transition(ctx, sess.ID, store.Transition{Action: store.ActionProcess, Source: "test"})
 				return err == nil || store.ErrorCode(err) == store.ESTATE
 			})
+		})
+	}
+}
+
+// A server that freezes after a transaction's work, before its COMMIT (or
+// its ROLLBACK) is answered, leaves the transaction's end to its context:
+// lib/pq sends both without one. CI saw an API create wait out a whole
+// freeze there, seconds past its deadline.
+func txEndsWhenFrozen(t *testing.T, cl *storetest.Cluster) {
+	s, _ := newStore(t, cl.URL())
+	m, _ := newMerchant(t, s, nil)
+	const deadline = 300 * time.Millisecond
+	for _, end := range []string{"commit", "rollback"} {
+		ctx, cancel := context.WithTimeout(t.Context(), deadline)
+		start := time.Now()
+		err := s.InTx(ctx, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE merchants SET name = ? WHERE id = ?`), "Frozen", m.ID); err != nil {
+				return err
+			}
+			cl.Freeze()
+			if end == "rollback" {
+				return errors.New("the work failed")
+			}
+			return nil
+		})
+		took := time.Since(start)
+		cancel()
+		cl.Thaw()
+		if took > deadline+time.Second {
+			t.Errorf("%s on a frozen server took %v with a %v deadline", end, took, deadline)
+		}
+		if end == "commit" && store.ErrorCode(err) != store.EUNAVAILABLE {
+			t.Errorf("commit on a frozen server: %v (code %q), want %s", err, store.ErrorCode(err), store.EUNAVAILABLE)
+		}
+		t.Logf("%s on a frozen server with a %v deadline: %v after %v", end, deadline, err, took)
+		waitFor(t, 10*time.Second, "the store works again after the thaw", func() bool {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			defer cancel()
+			_, err := s.Merchant(ctx, m.ID)
+			return err == nil
+		})
+	}
+}
+
+// A call whose context ends on a server that is up is cancelled there too:
+// the connection cut on the client's side does not stop a query the server
+// is running, the cancel request does, and it is sent and not waited for.
+func callsPastDeadlineStop(t *testing.T, cl *storetest.Cluster) {
+	s, _ := newStore(t, cl.URL())
+	stmt, err := s.DB().PreparexContext(t.Context(), `SELECT pg_sleep(60)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	const deadline = 200 * time.Millisecond
+	for name, call := range map[string]func(ctx context.Context) error{
+		"query":    func(ctx context.Context) error { _, err := s.DB().ExecContext(ctx, `SELECT pg_sleep(60)`); return err },
+		"prepared": func(ctx context.Context) error { _, err := stmt.ExecContext(ctx); return err },
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), deadline)
+		start := time.Now()
+		err := call(ctx)
+		took := time.Since(start)
+		cancel()
+		if store.ErrorCode(err) != store.EUNAVAILABLE || took > deadline+500*time.Millisecond {
+			t.Errorf("%s past its deadline: %v after %v, want unavailable after about %v", name, err, took, deadline)
+		}
+		waitFor(t, 5*time.Second, name+": the server stops running it", func() bool {
+			var n int
+			err := s.DB().GetContext(t.Context(), &n, `SELECT COUNT(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND state = 'active' AND query = 'SELECT pg_sleep(60)'`)
+			return err == nil && n == 0
 		})
 	}
 }

@@ -3,11 +3,14 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -34,11 +37,10 @@ import (
 
 const (
 	// cancelRequestTimeout bounds the cancel request lib/pq sends when a
-	// call's context ends, from its dial to the server closing it, which a
-	// frozen server never does. lib/pq waits for it before a prepared
-	// statement's call returns, so it is added to that call's deadline. A
-	// server that is up answers at once; one that is slow still gets the
-	// request, which is written before the wait.
+	// call's context ends, from its dial to its end. lib/pq waits for it
+	// before a prepared statement's call returns, so what it takes is added
+	// to that call's deadline: a dial, and the write (cancelConn), unless
+	// the request goes over TLS, which waits for the server to close.
 	cancelRequestTimeout = 500 * time.Millisecond
 	// connectTimeout bounds opening a connection, handshake included.
 	connectTimeout = 10 * time.Second
@@ -174,7 +176,7 @@ func (d *sessionDialer) DialContext(ctx context.Context, network, address string
 			return nil, err
 		}
 		c.SetDeadline(deadline)
-		return c, nil
+		return &cancelConn{Conn: c}, nil
 	}
 	c, err := d.base.DialContext(ctx, network, address)
 	if err != nil {
@@ -210,4 +212,35 @@ func (d *sessionDialer) cut() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.severed
+}
+
+// cancelRequestCode opens a CancelRequest message (PostgreSQL's protocol,
+// "Message Formats"): length 16, this code, the backend's pid and key.
+const cancelRequestCode = 1234<<16 | 5678
+
+// cancelConn carries a cancel request. Once the request is written nothing
+// is left to wait for: the session's connection is cut already, and the
+// server reads a request its kernel holds even after this side has closed
+// (a frozen one, once it thaws; the pid's key keeps it from cancelling
+// anyone else's query). lib/pq reads on until the server closes the
+// connection, which a frozen server never does; here that read ends at
+// once. A request over TLS is never seen as written, and waits as before.
+type cancelConn struct {
+	net.Conn
+	sent atomic.Bool
+}
+
+func (c *cancelConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if err == nil && len(b) == 16 && binary.BigEndian.Uint32(b) == 16 && binary.BigEndian.Uint32(b[4:]) == cancelRequestCode {
+		c.sent.Store(true)
+	}
+	return n, err
+}
+
+func (c *cancelConn) Read(b []byte) (int, error) {
+	if c.sent.Load() {
+		return 0, io.EOF
+	}
+	return c.Conn.Read(b)
 }
