@@ -151,12 +151,23 @@ func (s *faultServer) load(t *testing.T, sessionID string, stop <-chan struct{})
 
 var dumped sync.Once
 
-// dumpOnce logs every goroutine's stack the first time a request overstays
-// its deadline + 1 s, while it is still under way: where it waits.
+// dumpOnce keeps the stacks of the goroutines in paypage's code and the
+// database driver the first time a request overstays its deadline + 1 s,
+// while it is still under way: where it waits. They are logged when the
+// test ends, after what failed (CI shows the head of a failure's output).
 func dumpOnce(t *testing.T, kind string) {
 	dumped.Do(func() {
 		buf := make([]byte, 1<<22)
-		t.Logf("%s overstays its deadline; goroutines:\n%s", kind, buf[:runtime.Stack(buf, true)])
+		var ours []string
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "database/sql") || strings.Contains(g, "lib/pq") ||
+				strings.Contains(g, "paypage/store.") || strings.Contains(g, "paypage/handlers.") && !strings.Contains(g, "testing.tRunner") {
+				ours = append(ours, g)
+			}
+		}
+		t.Cleanup(func() {
+			t.Logf("%s overstayed its deadline + 1 s; goroutines in paypage and the driver then:\n%s", kind, strings.Join(ours, "\n\n"))
+		})
 	})
 }
 
@@ -166,9 +177,11 @@ func dumpOnce(t *testing.T, kind string) {
 func (s *faultServer) checkAnswers(t *testing.T, phase string, answers []answer) (unavailable map[string]int) {
 	t.Helper()
 	unavailable = map[string]int{}
-	var slowest time.Duration
+	var slowest answer
 	for _, a := range answers {
-		slowest = max(slowest, a.took)
+		if a.took > slowest.took {
+			slowest = a
+		}
 		limit := s.Timeout + time.Second
 		switch {
 		case a.err != nil:
@@ -201,7 +214,7 @@ func (s *faultServer) checkAnswers(t *testing.T, phase string, answers []answer)
 			t.Errorf("%s: %s: %d %.200q", phase, a.kind, a.status, a.body)
 		}
 	}
-	t.Logf("%s: %d requests, %v answered 503, the slowest took %v", phase, len(answers), unavailable, slowest)
+	t.Logf("%s: %d requests, %v answered 503, the slowest (%s) took %v", phase, len(answers), unavailable, slowest.kind, slowest.took)
 	return unavailable
 }
 
