@@ -16,13 +16,20 @@ const IdempotencyTTL = 24 * time.Hour
 const IdempotencyClaimTimeout = time.Minute
 
 // Idempotency is the stored outcome of the first request made with a key.
-// StatusCode 0 means that request is still running.
+// StatusCode 0 means that request is still running; answerFromSession, that
+// the answer is the session the key made, rendered when it is asked for.
 type Idempotency struct {
 	RequestHash string `db:"request_hash"`
 	StatusCode  int    `db:"status_code"`
 	Response    string `db:"response"`
 	Created     int64  `db:"created"`
+	SessionID   string `db:"session_id"` // the session the key created, if it created one
 }
+
+// answerFromSession is the status of a record whose answer is its session,
+// to any request with the key: a session keyed by CreateSession, or by an
+// older version that died before it recorded the answer (migration 0011).
+const answerFromSession = -1
 
 // ErrIdempotencyMismatch: the key was used before with a different request.
 var ErrIdempotencyMismatch = &Error{Code: EINVALID, Param: "Idempotency-Key",
@@ -52,7 +59,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchantID string, livemode
 	return judgePrior(prior, hash, err)
 }
 
-const priorAnswerSQL = `SELECT request_hash, status_code, response, created
+const priorAnswerSQL = `SELECT request_hash, status_code, response, created, session_id
 	FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?`
 
 // priorAnswer reads, in tx, the record of key that still holds: the first
@@ -102,7 +109,8 @@ func judgePrior(prior *Idempotency, hash string, err error) (*Idempotency, error
 	switch {
 	case prior == nil:
 		return nil, nil
-	case prior.RequestHash != hash:
+	case prior.RequestHash != hash, prior.StatusCode == answerFromSession:
+		// A session's key reused for another request.
 		return nil, ErrIdempotencyMismatch
 	case prior.StatusCode == 0:
 		return nil, ErrIdempotencyInProgress
@@ -131,10 +139,21 @@ func (s *Store) AbandonIdempotent(ctx context.Context, merchantID string, livemo
 	return nil
 }
 
+// pruneSQL deletes the records created before a time. On SQLite, which
+// keeps no index on created (a page more for every keyed create), it walks
+// the records in the order they were written, from the oldest to the first
+// that is still young: a record written out of order waits for a later
+// prune, and priorAnswer never trusts a record past its 24 hours anyway.
+var pruneSQL = map[string]string{
+	Postgres: `DELETE FROM idempotency_keys WHERE created <= $1`,
+	SQLite: `DELETE FROM idempotency_keys WHERE created <= ?1 AND rowid < coalesce(
+		(SELECT rowid FROM idempotency_keys WHERE created > ?1 ORDER BY rowid LIMIT 1),
+		(SELECT max(rowid) + 1 FROM idempotency_keys))`,
+}
+
 // PruneIdempotency deletes keys older than IdempotencyTTL.
 func (s *Store) PruneIdempotency(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM idempotency_keys WHERE created <= ?`),
-		s.now().Add(-IdempotencyTTL).Unix())
+	res, err := s.db.ExecContext(ctx, pruneSQL[s.engine], s.now().Add(-IdempotencyTTL).Unix())
 	if err != nil {
 		return 0, fmt.Errorf("store: prune idempotency keys: %w", mapErr(err))
 	}

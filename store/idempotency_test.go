@@ -105,6 +105,34 @@ func TestPruneIdempotencyForgetsKeysAfter24Hours(t *testing.T) {
 				t.Fatalf("at %v: %d keys left, want %d", step.at, left, step.left)
 			}
 		}
+
+		// Records written out of the order of their creation (a clock set
+		// back): a young one is never pruned, an old one at the latest when
+		// the records written before it are.
+		later := t0.Add(2 * store.IdempotencyTTL)
+		for _, rec := range []struct {
+			key string
+			at  time.Time
+		}{{"late", later.Add(time.Hour)}, {"early", later}} {
+			c.Set(rec.at)
+			if _, err := s.BeginIdempotent(t.Context(), m.ID, false, rec.key, "h"); err != nil {
+				t.Fatalf("begin %s: %v", rec.key, err)
+			}
+		}
+		c.Set(later.Add(store.IdempotencyTTL))
+		if _, err := s.PruneIdempotency(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if countRows(t, s, "idempotency_keys", "key = 'late'") != 1 {
+			t.Fatal("a record younger than 24 hours was pruned")
+		}
+		c.Set(later.Add(store.IdempotencyTTL + time.Hour))
+		if _, err := s.PruneIdempotency(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if left := countRows(t, s, "idempotency_keys", ""); left != 0 {
+			t.Fatalf("%d records left once all were past their 24 hours", left)
+		}
 	})
 }
 

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -19,9 +21,8 @@ type Answer func(sess *Session, created bool) (status int, body string, err erro
 // CreateSessionIdempotent is CreateSession for an API request carrying an
 // Idempotency-Key (p.IdempotencyKey) whose request hashes to hash, with the
 // key's whole life in one transaction, so one commit: answer renders the
-// response, then the key is looked up, the session stored and the response
-// recorded with the key, all or nothing. BeginIdempotent, CreateSession
-// and FinishIdempotent took three.
+// response, then the session is stored and the response recorded with the
+// key, all or nothing.
 //
 // It returns the answer to replay when the key was used before, with
 // BeginIdempotent's errors (ErrIdempotencyMismatch, ErrIdempotencyInProgress);
@@ -38,91 +39,102 @@ func (s *Store) CreateSessionIdempotent(ctx context.Context, m *Merchant, livemo
 	if err != nil {
 		return nil, err
 	}
-	rec := &Idempotency{RequestHash: hash, StatusCode: status, Response: body, Created: sess.Created}
-	if fresh, err := s.keyUnused(ctx, sess); err != nil {
-		return nil, fmt.Errorf("store: create session: %w", err)
-	} else if fresh {
-		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-			if err := s.insertSession(ctx, tx, sess); err != nil {
-				return err
-			}
-			return s.recordAnswer(ctx, tx, sess, rec)
-		})
-		if ErrorCode(err) != ECONFLICT {
-			if err != nil {
-				return nil, fmt.Errorf("store: create session: %w", err)
-			}
-			return nil, nil
-		}
-		// A duplicate committed since the look: answer as it was answered.
-	}
-	var prior *Idempotency
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if prior, err = s.priorAnswer(ctx, tx, m.ID, livemode, sess.IdempotencyKey, rec.Created); err != nil || prior != nil {
-			return err
-		}
-		return s.createAndRecord(ctx, tx, sess, rec, answer)
-	})
+	rec := &Idempotency{RequestHash: hash, StatusCode: status, Response: body, Created: sess.Created, SessionID: sess.ID}
+	prior, err := s.createKeyed(ctx, sess, rec, answer)
 	if err != nil && ErrorCode(err) != ECONFLICT {
-		return nil, fmt.Errorf("store: create session: %w", err)
+		return nil, err
 	}
 	return judgePrior(prior, hash, err)
 }
 
-// createAndRecord stores sess in tx (or finds the session made with its key
-// before, as CreateSession does, and has answer render that one) and
-// records rec as the key's answer.
-func (s *Store) createAndRecord(ctx context.Context, tx *sqlx.Tx, sess *Session, rec *Idempotency, answer Answer) error {
-	existing, err := s.insertUnlessKeyed(ctx, tx, sess)
+// createKeyed stores sess and rec, its key's record, in one transaction;
+// when the key was used before, it returns the key's record instead. A
+// record whose answer is its session (answerFromSession) is answered by
+// answer, if there is one, and then recorded as this request's: nil is
+// returned, as for a create.
+//
+// The common case, a fresh key, is one transaction that looks nothing up:
+// the record's primary key refuses a key used before (ECONFLICT), and only
+// then is the record read, in a second transaction.
+func (s *Store) createKeyed(ctx context.Context, sess *Session, rec *Idempotency, answer Answer) (*Idempotency, error) {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error { return s.insertKeyedSession(ctx, tx, sess, rec) })
+	if ErrorCode(err) != ECONFLICT {
+		if err != nil {
+			return nil, fmt.Errorf("store: create session: %w", err)
+		}
+		return nil, nil
+	}
+	var prior *Idempotency
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if prior, err = s.priorAnswer(ctx, tx, sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.Created); err != nil {
+			return err
+		}
+		switch {
+		case prior == nil: // forgotten since: past its 24 hours, or abandoned
+			return s.insertKeyedSession(ctx, tx, sess, rec)
+		case prior.StatusCode == answerFromSession && answer != nil:
+			err := s.answerFromSession(ctx, tx, prior, rec, answer)
+			prior = nil
+			return err
+		}
+		return nil
+	})
+	if err != nil && ErrorCode(err) != ECONFLICT {
+		return nil, fmt.Errorf("store: create session: %w", err)
+	}
+	return prior, err
+}
+
+// answerFromSession has answer render the session of prior, a record whose
+// answer is its session, and records that answer to rec's request.
+func (s *Store) answerFromSession(ctx context.Context, tx *sqlx.Tx, prior, rec *Idempotency, answer Answer) error {
+	older, err := s.getSessionIn(ctx, tx, prior.SessionID)
 	if err != nil {
 		return err
 	}
-	if existing != "" {
-		older, err := s.getSessionIn(ctx, tx, existing)
-		if err != nil {
-			return err
-		}
-		if rec.StatusCode, rec.Response, err = answer(older, false); err != nil {
-			return err
-		}
+	status, body, err := answer(older, false)
+	if err != nil {
+		return err
 	}
-	return s.recordAnswer(ctx, tx, sess, rec)
-}
-
-// recordAnswer records rec in tx as the answer to sess's idempotency key.
-// A record of the key committed meanwhile makes it fail with ECONFLICT.
-func (s *Store) recordAnswer(ctx context.Context, tx *sqlx.Tx, sess *Session, rec *Idempotency) error {
-	stmt, err := s.preparedIn(ctx, tx, `INSERT INTO idempotency_keys (merchant_id, livemode, key,
-		request_hash, status_code, response, created) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err == nil {
-		_, err = stmt.ExecContext(ctx, sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.RequestHash,
-			rec.StatusCode, rec.Response, rec.Created)
-	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE idempotency_keys SET request_hash = ?, status_code = ?, response = ?
+		WHERE merchant_id = ? AND livemode = ? AND key = ?`),
+		rec.RequestHash, status, body, older.MerchantID, older.Livemode, older.IdempotencyKey)
 	return err
 }
 
-// keyUnusedSQL asks, in one statement, whether anything was ever made with
-// a merchant's idempotency key: a record of it, or a session (one made
-// before keys were recorded with their session).
-const keyUnusedSQL = `SELECT NOT (EXISTS (SELECT 1 FROM idempotency_keys WHERE merchant_id = ? AND livemode = ? AND key = ?)
-	OR EXISTS (SELECT 1 FROM checkout_sessions
-		WHERE merchant_id = ? AND livemode = ? AND idempotency_key = ? AND idempotency_key <> ''))`
-
-// keyUnused reports whether nothing was ever made with sess's idempotency
-// key, read outside any transaction: the common case, a fresh key, then
-// needs no look inside the write transaction (on SQLite, no time holding
-// the write lock), where the key's primary key refuses a duplicate that
-// committed since. Anything found takes the careful path, which reads it
-// again in the transaction.
-func (s *Store) keyUnused(ctx context.Context, sess *Session) (bool, error) {
-	stmt, err := s.prepared(ctx, keyUnusedSQL)
+// insertKeyedSession stores sess and its key's record rec in tx. A record
+// of the key committed meanwhile makes it fail with ECONFLICT.
+func (s *Store) insertKeyedSession(ctx context.Context, tx *sqlx.Tx, sess *Session, rec *Idempotency) error {
+	if s.engine == Postgres {
+		// One statement for both rows: a round trip is most of what a
+		// statement costs on PostgreSQL.
+		return s.insertSessionWith(ctx, tx, sess, recordCTE, recordArgs(sess, rec)...)
+	}
+	stmt, err := s.preparedIn(ctx, tx, insertRecordSQL)
+	if err == nil {
+		_, err = stmt.ExecContext(ctx, recordArgs(sess, rec)...)
+	}
 	if err != nil {
-		return false, mapErr(err)
+		return err
 	}
-	var unused bool
-	k := sess.IdempotencyKey
-	if err := stmt.GetContext(ctx, &unused, sess.MerchantID, sess.Livemode, k, sess.MerchantID, sess.Livemode, k); err != nil {
-		return false, mapErr(err)
+	return s.insertSession(ctx, tx, sess)
+}
+
+const recordColumns = `merchant_id, livemode, key, request_hash, status_code, response, created, session_id`
+
+var insertRecordSQL = `INSERT INTO idempotency_keys (` + recordColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+// recordCTE writes the record in the session's INSERT on PostgreSQL, with
+// the parameters that follow the session's own.
+var recordCTE = func() string {
+	params := make([]string, len(strings.Split(recordColumns, ",")))
+	for i := range params {
+		params[i] = "$" + strconv.Itoa(sessionParams+1+i)
 	}
-	return unused, nil
+	return `WITH record AS (INSERT INTO idempotency_keys (` + recordColumns + `) VALUES (` + strings.Join(params, ", ") + `)) `
+}()
+
+func recordArgs(sess *Session, rec *Idempotency) []any {
+	return []any{sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.RequestHash, rec.StatusCode,
+		rec.Response, rec.Created, rec.SessionID}
 }

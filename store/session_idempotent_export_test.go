@@ -1,9 +1,8 @@
 package store
 
-// SessionByIdempotencyKeySQL is the lookup CreateSession runs, for the test
-// that asks each engine how it would run it.
-const SessionByIdempotencyKeySQL = sessionByIdempotencyKeySQL
+// PriorAnswerSQL is the lookup of a key's record, and PruneSQL the prune of
+// old records on each engine, for the test that asks each engine how it
+// would run them.
+const PriorAnswerSQL = priorAnswerSQL
 
-// KeyUnusedSQL is the fresh key's check before a keyed create, for the same
-// test.
-const KeyUnusedSQL = keyUnusedSQL
+var PruneSQL = pruneSQL

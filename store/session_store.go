@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -48,24 +47,31 @@ var (
 
 // CreateSession validates p, computes the totals and stores a new open session
 // with its line items and fees, all or nothing. A session the merchant made
-// with the same idempotency key in the last 24 hours is returned instead.
+// with the same idempotency key in the last 24 hours is returned instead;
+// the key's record answers with the session (answerFromSession).
 func (s *Store) CreateSession(ctx context.Context, m *Merchant, livemode bool, p *SessionParams) (*Session, error) {
 	sess, err := s.buildSession(ctx, m, livemode, p)
 	if err != nil {
 		return nil, err
 	}
-	var existing string
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		existing, err = s.insertUnlessKeyed(ctx, tx, sess)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: create session: %w", err)
+	if sess.IdempotencyKey == "" {
+		if err := s.inTx(ctx, func(tx *sqlx.Tx) error { return s.insertSession(ctx, tx, sess) }); err != nil {
+			return nil, fmt.Errorf("store: create session: %w", err)
+		}
+		return sess, nil
 	}
-	if existing != "" {
-		return s.Session(ctx, existing)
+	prior, err := s.createKeyed(ctx, sess, &Idempotency{StatusCode: answerFromSession, Created: sess.Created, SessionID: sess.ID}, nil)
+	switch {
+	case ErrorCode(err) == ECONFLICT:
+		return nil, ErrIdempotencyInProgress
+	case err != nil:
+		return nil, err
+	case prior == nil:
+		return sess, nil
+	case prior.SessionID == "":
+		return nil, ErrIdempotencyMismatch // the key of another kind of request
 	}
-	return sess, nil
+	return s.Session(ctx, prior.SessionID)
 }
 
 // buildSession builds the session p describes, with its id, not yet stored.
@@ -80,36 +86,6 @@ func (s *Store) buildSession(ctx context.Context, m *Merchant, livemode bool, p 
 	}
 	sess.ID = newID("cs_" + modePrefix(livemode))
 	return sess, nil
-}
-
-// sessionByIdempotencyKeySQL finds the session a merchant made with a key
-// in the last 24 hours. It repeats the partial index's condition
-// (idempotency_key <> ”): SQLite uses a partial index only for a query
-// whose WHERE holds that term itself, which a bound key cannot prove; the
-// index makes the lookup one probe instead of a scan of every session the
-// merchant has (TestIdempotencyKeyLookupUsesTheIndex).
-const sessionByIdempotencyKeySQL = `SELECT id FROM checkout_sessions
-	WHERE merchant_id = ? AND livemode = ? AND idempotency_key = ? AND idempotency_key <> '' AND created > ?
-	ORDER BY seq DESC LIMIT 1`
-
-// insertUnlessKeyed stores sess in tx, unless the merchant already made a
-// session with its idempotency key in the last 24 hours: then it returns
-// that session's id and stores nothing. The API records each key's answer
-// with the session, or (for other callers) after this returns; a process
-// that died in between left the session but no answer, and the retry that
-// reclaims the key gets that session back.
-func (s *Store) insertUnlessKeyed(ctx context.Context, tx *sqlx.Tx, sess *Session) (existing string, err error) {
-	if sess.IdempotencyKey != "" {
-		stmt, err := s.preparedIn(ctx, tx, sessionByIdempotencyKeySQL)
-		if err == nil {
-			err = stmt.GetContext(ctx, &existing, sess.MerchantID, sess.Livemode,
-				sess.IdempotencyKey, sess.Created-int64(IdempotencyTTL/time.Second))
-		}
-		if ErrorCode(mapErr(err)) != ENOTFOUND {
-			return existing, err
-		}
-	}
-	return "", s.insertSession(ctx, tx, sess)
 }
 
 // findPrices returns p with the stored prices its line items name looked
@@ -145,11 +121,23 @@ func (s *Store) findPrices(ctx context.Context, merchantID string, livemode bool
 }
 
 func (s *Store) insertSession(ctx context.Context, tx *sqlx.Tx, sess *Session) error {
+	return s.insertSessionWith(ctx, tx, sess, "")
+}
+
+// sessionParams is how many parameters insertSessionSQL binds.
+var sessionParams = strings.Count(insertSessionSQL, ":")
+
+// insertSessionWith is insertSession with with, a WITH clause, before the
+// session's INSERT, and its parameters after the session's.
+func (s *Store) insertSessionWith(ctx context.Context, tx *sqlx.Tx, sess *Session, with string, withArgs ...any) error {
 	q, args, err := tx.BindNamed(insertSessionSQL, sess)
 	if err != nil {
 		return err
 	}
-	if err := tx.GetContext(ctx, &sess.Seq, q, args...); err != nil {
+	if len(args) != sessionParams {
+		return fmt.Errorf("store: the session's INSERT bound %d parameters, not %d", len(args), sessionParams)
+	}
+	if err := tx.GetContext(ctx, &sess.Seq, with+q, append(args, withArgs...)...); err != nil {
 		return err
 	}
 	for i := range sess.LineItems {
