@@ -72,6 +72,9 @@ type Store struct {
 	// writers holds the one transaction of this process that may write
 	// at a time on SQLite (inTx); nil on PostgreSQL.
 	writers chan struct{}
+	// checkpoints runs SQLite's WAL checkpoints off the writers' path
+	// (sqlite_checkpoint.go); nil on PostgreSQL.
+	checkpoints *walCheckpointer
 
 	timer *queryTimer // times every database round trip (ObserveQueries)
 	stmts *stmtCache  // statements prepared on the pool (session_read.go)
@@ -116,6 +119,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", engine, err)
+	}
+	if engine == SQLite {
+		s.checkpoints = startCheckpointer(db, checkpointIdle)
 	}
 	return s, nil
 }
@@ -171,7 +177,7 @@ func parseURL(rawURL string) (engine, dsn string, err error) {
 		// _txlock=immediate takes the write lock at BEGIN, so two writers never
 		// both read then deadlock on upgrade; foreign keys are off by default.
 		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" + pragmas
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + pragmas
 		return SQLite, dsn, nil
 	}
 }
@@ -218,6 +224,9 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Close closes the pool.
 func (s *Store) Close() error {
+	if s.checkpoints != nil {
+		s.checkpoints.close()
+	}
 	err := s.db.Close()
 	if aerr := s.admin.close(); err == nil {
 		err = aerr
@@ -358,7 +367,13 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		tx.Rollback()
 		return mapErr(err)
 	}
-	return mapErr(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return mapErr(err)
+	}
+	if s.checkpoints != nil {
+		s.checkpoints.committed()
+	}
+	return nil
 }
 
 // mapErr turns driver errors into domain errors: a unique violation is a

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// On SQLite no commit checkpoints the WAL (wal_autocheckpoint is off on
+// every connection): the checkpointer copies this process's commits into
+// the database soon after they land, and another process's (which
+// checkpoints nothing either) within its idle period.
+func TestSQLiteCheckpointsRunInTheBackground(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := "sqlite:" + filepath.Join(t.TempDir(), "c.db")
+	s, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var every int
+	if err := s.db.GetContext(ctx, &every, `PRAGMA wal_autocheckpoint`); err != nil || every != 0 {
+		t.Fatalf("wal_autocheckpoint = %d (%v), want 0: commits would checkpoint", every, err)
+	}
+	s.checkpoints.close() // one that also looks every 300 ms when idle
+	s.checkpoints = startCheckpointer(s.db, 300*time.Millisecond)
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE blobs (b BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+
+	// backfilled waits until a checkpoint that ran after since copied all
+	// of the WAL's frames, and at least want.
+	backfilled := func(what string, since int64, want int64) {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Second)
+		for s.checkpoints.runs.Load() <= since || s.checkpoints.copied.Load() < want ||
+			s.checkpoints.copied.Load() != s.checkpoints.log.Load() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not checkpointed within 3 s: %d runs, the last copied %d of %d frames", what,
+					s.checkpoints.runs.Load(), s.checkpoints.copied.Load(), s.checkpoints.log.Load())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	write := func(db *sqlx.DB, n int) {
+		t.Helper()
+		for range n {
+			if _, err := db.ExecContext(ctx, `INSERT INTO blobs VALUES (?)`, strings.Repeat("x", 3000)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	runs := s.checkpoints.runs.Load()
+	for range 100 {
+		if err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO blobs VALUES (?)`, strings.Repeat("x", 3000))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backfilled("this process's commits", runs, 100)
+
+	// Another process, as the command line opens it: checkpoints nothing.
+	_, dsn, err := parseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sqlx.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	runs = s.checkpoints.runs.Load()
+	write(other, 100)
+	backfilled("another process's commits", runs, 100)
+}
