@@ -19,27 +19,40 @@ import (
 // A checkpoint runs checkpointAfter a commit of this process, gathering the
 // commits of that time, and every checkpointIdle regardless, for the commits
 // of other processes (the command line), which checkpoint nothing either.
+//
+// The WAL starts over from its beginning only when a write begins after a
+// checkpoint has copied all of it. Under steady writes a checkpoint that
+// leaves writers running never has, and the WAL would grow for ever; so
+// when it holds checkpointTail pages or more, what was written during the
+// first pass is copied in a second one with this process's writers held —
+// the frames of one pass, not a thousand pages — and the next write starts
+// the WAL over. journal_size_limit (the DSN) then cuts the file back.
 const (
 	checkpointAfter = 200 * time.Millisecond
 	checkpointIdle  = 5 * time.Second
+	checkpointTail  = 1000
 )
 
 // walCheckpointer runs one process's checkpoints of one SQLite database.
 type walCheckpointer struct {
 	db       *sqlx.DB
+	writers  chan struct{} // the store's writer queue (inTx)
 	idle     time.Duration
 	kick     chan struct{}
-	stop     chan struct{}
+	ctx      context.Context // ends with close, and with it a checkpoint under way
+	cancel   context.CancelFunc
 	done     chan struct{}
 	stopOnce sync.Once
 
-	// What the checkpoints did: how many ran, and the last one's frames
-	// in the WAL and frames copied from it into the database.
+	// What the checkpoints did: how many passes ran, and the last one's
+	// frames in the WAL and frames copied from it into the database.
 	runs, log, copied atomic.Int64
 }
 
-func startCheckpointer(db *sqlx.DB, idle time.Duration) *walCheckpointer {
-	c := &walCheckpointer{db: db, idle: idle, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func startCheckpointer(db *sqlx.DB, writers chan struct{}, idle time.Duration) *walCheckpointer {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &walCheckpointer{db: db, writers: writers, idle: idle, kick: make(chan struct{}, 1),
+		ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -58,11 +71,11 @@ func (c *walCheckpointer) run() {
 	defer idle.Stop()
 	for {
 		select {
-		case <-c.stop:
+		case <-c.ctx.Done():
 			return
 		case <-c.kick:
 			select {
-			case <-c.stop:
+			case <-c.ctx.Done():
 				return
 			case <-time.After(checkpointAfter):
 			}
@@ -73,20 +86,35 @@ func (c *walCheckpointer) run() {
 	}
 }
 
-// checkpoint runs one PASSIVE checkpoint. Its failure (the database busy
-// with another process's checkpoint, a full disk) is left to the next.
+// checkpoint copies the WAL into the database: one pass beside the
+// writers, and when the WAL has grown, a second one that holds them for the
+// tail. A failure (the database busy with another process's checkpoint, a
+// full disk) is left to the next.
 func (c *walCheckpointer) checkpoint() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var busy, log, copied int64
-	if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied); err == nil {
-		c.log.Store(log)
-		c.copied.Store(copied)
-		c.runs.Add(1)
+	if log, ok := c.pass(); !ok || log < checkpointTail {
+		return
+	}
+	select {
+	case c.writers <- struct{}{}:
+		c.pass()
+		<-c.writers
+	case <-c.ctx.Done():
 	}
 }
 
+// pass runs one PASSIVE checkpoint and reports the frames the WAL held.
+func (c *walCheckpointer) pass() (log int64, ok bool) {
+	var busy, copied int64
+	if err := c.db.QueryRowContext(c.ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &copied); err != nil {
+		return 0, false
+	}
+	c.log.Store(log)
+	c.copied.Store(copied)
+	c.runs.Add(1)
+	return log, true
+}
+
 func (c *walCheckpointer) close() {
-	c.stopOnce.Do(func() { close(c.stop) })
+	c.stopOnce.Do(c.cancel)
 	<-c.done
 }

@@ -121,7 +121,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect to %s: %w", engine, err)
 	}
 	if engine == SQLite {
-		s.checkpoints = startCheckpointer(db, checkpointIdle)
+		s.checkpoints = startCheckpointer(db, s.writers, checkpointIdle)
 	}
 	return s, nil
 }
@@ -177,7 +177,8 @@ func parseURL(rawURL string) (engine, dsn string, err error) {
 		// _txlock=immediate takes the write lock at BEGIN, so two writers never
 		// both read then deadlock on upgrade; foreign keys are off by default.
 		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + pragmas
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)" +
+			"&_pragma=journal_size_limit(33554432)&_txlock=immediate" + pragmas
 		return SQLite, dsn, nil
 	}
 }
