@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -55,39 +56,48 @@ func (s *Store) CreateSessionIdempotent(ctx context.Context, m *Merchant, livemo
 //
 // The common case, a fresh key, is one transaction that looks nothing up:
 // the record's primary key refuses a key used before (ECONFLICT), and only
-// then is the record read, in a second transaction.
+// then is the record read, in a second transaction. That one may meet a
+// twin request's commit in turn (both found the key forgotten, or both
+// adopted its session): it looks once more, and finds the twin's record.
 func (s *Store) createKeyed(ctx context.Context, sess *Session, rec *Idempotency, answer Answer) (*Idempotency, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error { return s.insertKeyedSession(ctx, tx, sess, rec) })
-	if ErrorCode(err) != ECONFLICT {
-		if err != nil {
-			return nil, fmt.Errorf("store: create session: %w", err)
+	for attempt := 0; ErrorCode(err) == ECONFLICT && attempt < 2; attempt++ {
+		var prior *Idempotency
+		err = s.inTx(ctx, func(tx *sqlx.Tx) (err error) {
+			prior, err = s.keyedAgain(ctx, tx, sess, rec, answer)
+			return err
+		})
+		if err == nil {
+			return prior, nil
 		}
-		return nil, nil
 	}
-	var prior *Idempotency
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if prior, err = s.priorAnswer(ctx, tx, sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.Created); err != nil {
-			return err
-		}
-		switch {
-		case prior == nil: // forgotten since: past its 24 hours, or abandoned
-			return s.insertKeyedSession(ctx, tx, sess, rec)
-		case prior.StatusCode == answerFromSession && answer != nil:
-			err := s.answerFromSession(ctx, tx, prior, rec, answer)
-			prior = nil
-			return err
-		}
-		return nil
-	})
 	if err != nil && ErrorCode(err) != ECONFLICT {
 		return nil, fmt.Errorf("store: create session: %w", err)
 	}
-	return prior, err
+	return nil, err
 }
 
-// answerFromSession has answer render the session of prior, a record whose
-// answer is its session, and records that answer to rec's request.
-func (s *Store) answerFromSession(ctx context.Context, tx *sqlx.Tx, prior, rec *Idempotency, answer Answer) error {
+// keyedAgain is createKeyed's look at a key its insert found used, in tx:
+// the key's record, or nil once sess is stored after all (the record was
+// forgotten since: past its 24 hours, or abandoned) or the record's session
+// answered and adopted.
+func (s *Store) keyedAgain(ctx context.Context, tx *sqlx.Tx, sess *Session, rec *Idempotency, answer Answer) (*Idempotency, error) {
+	prior, err := s.priorAnswer(ctx, tx, sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.Created)
+	switch {
+	case err != nil:
+		return nil, err
+	case prior == nil:
+		return nil, s.insertKeyedSession(ctx, tx, sess, rec)
+	case prior.StatusCode == answerFromSession && answer != nil:
+		return nil, s.adoptSessionRecord(ctx, tx, sess, prior, rec, answer)
+	}
+	return prior, nil
+}
+
+// adoptSessionRecord has answer render the session of prior, a record whose
+// answer is its session, and records that answer to rec's request. A twin
+// request that adopted it first makes it fail with ECONFLICT.
+func (s *Store) adoptSessionRecord(ctx context.Context, tx *sqlx.Tx, sess *Session, prior, rec *Idempotency, answer Answer) error {
 	older, err := s.getSessionIn(ctx, tx, prior.SessionID)
 	if err != nil {
 		return err
@@ -96,11 +106,19 @@ func (s *Store) answerFromSession(ctx context.Context, tx *sqlx.Tx, prior, rec *
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE idempotency_keys SET request_hash = ?, status_code = ?, response = ?
-		WHERE merchant_id = ? AND livemode = ? AND key = ?`),
-		rec.RequestHash, status, body, older.MerchantID, older.Livemode, older.IdempotencyKey)
-	return err
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE idempotency_keys SET request_hash = ?, status_code = ?, response = ?
+		WHERE merchant_id = ? AND livemode = ? AND key = ? AND status_code = ?`),
+		rec.RequestHash, status, body, sess.MerchantID, sess.Livemode, sess.IdempotencyKey, answerFromSession)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return cmp.Or(err, error(errAdoptedMeanwhile))
+	}
+	return nil
 }
+
+var errAdoptedMeanwhile = &Error{Code: ECONFLICT, Message: "the key's session was answered meanwhile"}
 
 // insertKeyedSession stores sess and its key's record rec in tx. A record
 // of the key committed meanwhile makes it fail with ECONFLICT.
@@ -125,14 +143,14 @@ const recordColumns = `merchant_id, livemode, key, request_hash, status_code, re
 var insertRecordSQL = `INSERT INTO idempotency_keys (` + recordColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
 // recordCTE writes the record in the session's INSERT on PostgreSQL, with
-// the parameters that follow the session's own.
-var recordCTE = func() string {
+// parameters from $first on.
+func recordCTE(first int) string {
 	params := make([]string, len(strings.Split(recordColumns, ",")))
 	for i := range params {
-		params[i] = "$" + strconv.Itoa(sessionParams+1+i)
+		params[i] = "$" + strconv.Itoa(first+i)
 	}
 	return `WITH record AS (INSERT INTO idempotency_keys (` + recordColumns + `) VALUES (` + strings.Join(params, ", ") + `)) `
-}()
+}
 
 func recordArgs(sess *Session, rec *Idempotency) []any {
 	return []any{sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.RequestHash, rec.StatusCode,

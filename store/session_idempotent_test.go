@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,6 +134,53 @@ func TestKeyedCreateFindsTheSessionOfAnUnrecordedKey(t *testing.T) {
 	})
 }
 
+// Retries of a key whose answer is its session, made at once with other
+// requests: exactly one adopts the record and answers; the others then
+// see its answer (a mismatch, their requests differing), never a second
+// adoption that would overwrite the first's.
+func TestConcurrentRetriesAdoptAKeysSessionOnce(t *testing.T) {
+	t.Parallel()
+	storetest.EachEngine(t, func(t *testing.T, url string) {
+		s, _ := newStore(t, url)
+		m, _ := newMerchant(t, s, nil)
+		createSession(t, s, m, false, keyed("k")) // its record answers with the session
+		var n atomic.Int64
+		var adopted atomic.Value
+		for _, err := range race(10, func() error {
+			hash := fmt.Sprintf("h%d", n.Add(1))
+			// Rendering the session takes a while: the twins all read the
+			// record before the first adopts it.
+			slowly := func(sess *store.Session, created bool) (int, string, error) {
+				if !created {
+					time.Sleep(50 * time.Millisecond)
+				}
+				return answerJSON(sess, created)
+			}
+			prior, err := s.CreateSessionIdempotent(t.Context(), m, false, keyed("k"), hash, slowly)
+			if err == nil && prior == nil {
+				if adopted.Swap(hash) != nil {
+					return errors.New("a second request adopted the key's session")
+				}
+			}
+			return err
+		}) {
+			if err != nil && !errors.Is(err, store.ErrIdempotencyMismatch) && !errors.Is(err, store.ErrIdempotencyInProgress) {
+				t.Errorf("err = %v, want none, a mismatch or in progress", err)
+			}
+		}
+		winner, _ := adopted.Load().(string)
+		if winner == "" {
+			t.Fatal("no request adopted the key's session")
+		}
+		if rec, err := s.BeginIdempotent(t.Context(), m.ID, false, "k", winner); err != nil || rec == nil || !strings.Contains(rec.Response, `"again":true`) {
+			t.Fatalf("the record after the adoption by %s: %+v %v", winner, rec, err)
+		}
+		if n := countRows(t, s, "checkout_sessions", ""); n != 1 {
+			t.Fatalf("%d sessions, want 1", n)
+		}
+	})
+}
+
 // migrationStatement is the statement of a migration file that begins with
 // prefix, to run again on a database that is migrated already.
 func migrationStatement(t *testing.T, engine, file, prefix string) string {
@@ -200,7 +248,7 @@ func TestIdempotencyKeyLookupUsesTheIndex(t *testing.T) {
 				map[bool]string{true: "sqlite_autoindex_idempotency_keys_1", false: "idempotency_keys_pkey"}[sqlite]},
 			// SQLite walks the records in the order they were written, from
 			// the oldest, and stops at the first young one.
-			{"the prune", store.PruneSQL[s.Engine()], []any{int64(0)},
+			{"the prune", store.PruneSQL[s.Engine()], map[bool][]any{true: {int64(0), int64(1)}, false: {int64(0)}}[sqlite],
 				map[bool]string{true: "USING INTEGER PRIMARY KEY (rowid<?)", false: "idempotency_keys_created"}[sqlite]},
 		} {
 			text := queryPlan(t, s, q.sql, q.args)

@@ -121,23 +121,21 @@ func (s *Store) findPrices(ctx context.Context, merchantID string, livemode bool
 }
 
 func (s *Store) insertSession(ctx context.Context, tx *sqlx.Tx, sess *Session) error {
-	return s.insertSessionWith(ctx, tx, sess, "")
+	return s.insertSessionWith(ctx, tx, sess, nil)
 }
 
-// sessionParams is how many parameters insertSessionSQL binds.
-var sessionParams = strings.Count(insertSessionSQL, ":")
-
-// insertSessionWith is insertSession with with, a WITH clause, before the
-// session's INSERT, and its parameters after the session's.
-func (s *Store) insertSessionWith(ctx context.Context, tx *sqlx.Tx, sess *Session, with string, withArgs ...any) error {
+// insertSessionWith is insertSession with a WITH clause before the
+// session's INSERT, made by with from the number of its first parameter
+// (they follow the session's own), and withArgs its parameters.
+func (s *Store) insertSessionWith(ctx context.Context, tx *sqlx.Tx, sess *Session, with func(first int) string, withArgs ...any) error {
 	q, args, err := tx.BindNamed(insertSessionSQL, sess)
 	if err != nil {
 		return err
 	}
-	if len(args) != sessionParams {
-		return fmt.Errorf("store: the session's INSERT bound %d parameters, not %d", len(args), sessionParams)
+	if with != nil {
+		q = with(len(args)+1) + q
 	}
-	if err := tx.GetContext(ctx, &sess.Seq, with+q, append(args, withArgs...)...); err != nil {
+	if err := tx.GetContext(ctx, &sess.Seq, q, append(args, withArgs...)...); err != nil {
 		return err
 	}
 	for i := range sess.LineItems {
