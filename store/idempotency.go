@@ -139,21 +139,28 @@ func (s *Store) AbandonIdempotent(ctx context.Context, merchantID string, livemo
 	return nil
 }
 
-// pruneSQL deletes the records created before a time. On SQLite, which
-// keeps no index on created (a page more for every keyed create), it walks
-// the records in the order they were written, from the oldest to the first
-// that is still young: a record written out of order waits for a later
-// prune, and priorAnswer never trusts a record past its 24 hours anyway.
+// pruneSQL deletes the records created before $1 (now is $2). On SQLite,
+// which keeps no index on created (a page more for every keyed create), it
+// walks the records in the order they were written, from the oldest to the
+// first that is still young: a record written out of order waits for a
+// later prune, and priorAnswer never trusts a record past its 24 hours
+// anyway. A record dated after now (written while the clock ran ahead) is
+// not where the walk stops, or it would hold up every prune until then.
 var pruneSQL = map[string]string{
 	Postgres: `DELETE FROM idempotency_keys WHERE created <= $1`,
 	SQLite: `DELETE FROM idempotency_keys WHERE created <= ?1 AND rowid < coalesce(
-		(SELECT rowid FROM idempotency_keys WHERE created > ?1 ORDER BY rowid LIMIT 1),
+		(SELECT rowid FROM idempotency_keys WHERE created > ?1 AND created <= ?2 ORDER BY rowid LIMIT 1),
 		(SELECT max(rowid) + 1 FROM idempotency_keys))`,
 }
 
 // PruneIdempotency deletes keys older than IdempotencyTTL.
 func (s *Store) PruneIdempotency(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, pruneSQL[s.engine], s.now().Add(-IdempotencyTTL).Unix())
+	now := s.now()
+	args := []any{now.Add(-IdempotencyTTL).Unix()}
+	if s.engine == SQLite {
+		args = append(args, now.Unix())
+	}
+	res, err := s.db.ExecContext(ctx, pruneSQL[s.engine], args...)
 	if err != nil {
 		return 0, fmt.Errorf("store: prune idempotency keys: %w", mapErr(err))
 	}

@@ -133,6 +133,26 @@ func TestPruneIdempotencyForgetsKeysAfter24Hours(t *testing.T) {
 		if left := countRows(t, s, "idempotency_keys", ""); left != 0 {
 			t.Fatalf("%d records left once all were past their 24 hours", left)
 		}
+
+		// A record dated in the future (the clock ran ahead, then was set
+		// back) holds up no prune of the records written after it.
+		c.Set(later.Add(30 * store.IdempotencyTTL))
+		if _, err := s.BeginIdempotent(t.Context(), m.ID, false, "ahead", "h"); err != nil {
+			t.Fatal(err)
+		}
+		c.Set(later.Add(2 * store.IdempotencyTTL))
+		for _, key := range []string{"a", "b"} {
+			if _, err := s.BeginIdempotent(t.Context(), m.ID, false, key, "h"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Set(later.Add(3*store.IdempotencyTTL + time.Second))
+		if _, err := s.PruneIdempotency(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if left := countRows(t, s, "idempotency_keys", "key <> 'ahead'"); left != 0 {
+			t.Fatalf("%d records past their 24 hours left behind one dated in the future", left)
+		}
 	})
 }
 

@@ -21,7 +21,7 @@ ON CONFLICT (merchant_id, livemode, key) DO UPDATE SET session_id = excluded.ses
 
 DROP INDEX checkout_sessions_idempotency_key;
 
--- Records are pruned in the order they were written (rowid), which is the
--- order of their creation: an index on created cost every keyed create a
--- page more.
+-- Records are pruned walking the order they were written in (rowid), from
+-- the oldest to the first still young (PruneIdempotency): an index on
+-- created cost every keyed create a page more.
 DROP INDEX idempotency_keys_created;
