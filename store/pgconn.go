@@ -176,7 +176,7 @@ func (d *sessionDialer) DialContext(ctx context.Context, network, address string
 			return nil, err
 		}
 		c.SetDeadline(deadline)
-		return &cancelConn{Conn: c}, nil
+		return &cancelConn{Conn: c, limit: deadline}, nil
 	}
 	c, err := d.base.DialContext(ctx, network, address)
 	if err != nil {
@@ -215,7 +215,8 @@ func (d *sessionDialer) cut() bool {
 }
 
 // cancelRequestCode opens a CancelRequest message (PostgreSQL's protocol,
-// "Message Formats"): length 16, this code, the backend's pid and key.
+// "Message Formats"): its length, this code, the backend's pid and key (4
+// bytes before protocol 3.2, up to 256 since).
 const cancelRequestCode = 1234<<16 | 5678
 
 // cancelConn carries a cancel request. Once the request is written nothing
@@ -224,15 +225,19 @@ const cancelRequestCode = 1234<<16 | 5678
 // (a frozen one, once it thaws; the pid's key keeps it from cancelling
 // anyone else's query). lib/pq reads on until the server closes the
 // connection, which a frozen server never does; here that read ends at
-// once. A request over TLS is never seen as written, and waits as before.
+// once. A request over TLS is never seen as written: it waits until its
+// deadline, which nothing moves past cancelRequestTimeout (lib/pq sets its
+// own when the URL has connect_timeout).
 type cancelConn struct {
 	net.Conn
-	sent atomic.Bool
+	limit time.Time
+	sent  atomic.Bool
 }
 
 func (c *cancelConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
-	if err == nil && len(b) == 16 && binary.BigEndian.Uint32(b) == 16 && binary.BigEndian.Uint32(b[4:]) == cancelRequestCode {
+	if err == nil && len(b) >= 12 && int(binary.BigEndian.Uint32(b)) == len(b) &&
+		binary.BigEndian.Uint32(b[4:]) == cancelRequestCode {
 		c.sent.Store(true)
 	}
 	return n, err
@@ -243,4 +248,15 @@ func (c *cancelConn) Read(b []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return c.Conn.Read(b)
+}
+
+func (c *cancelConn) SetDeadline(t time.Time) error      { return c.Conn.SetDeadline(c.bound(t)) }
+func (c *cancelConn) SetReadDeadline(t time.Time) error  { return c.Conn.SetReadDeadline(c.bound(t)) }
+func (c *cancelConn) SetWriteDeadline(t time.Time) error { return c.Conn.SetWriteDeadline(c.bound(t)) }
+
+func (c *cancelConn) bound(t time.Time) time.Time {
+	if t.IsZero() || t.After(c.limit) {
+		return c.limit
+	}
+	return t
 }
