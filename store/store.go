@@ -178,7 +178,7 @@ func parseURL(rawURL string) (engine, dsn string, err error) {
 		// both read then deadlock on upgrade; foreign keys are off by default.
 		dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)" +
-			"&_pragma=journal_size_limit(33554432)&_txlock=immediate" + pragmas
+			"&_pragma=journal_size_limit(67108864)&_txlock=immediate" + pragmas
 		return SQLite, dsn, nil
 	}
 }
