@@ -40,21 +40,23 @@ const (
 type walCheckpointer struct {
 	db       *sqlx.DB
 	writers  chan struct{} // the store's writer queue (inTx)
-	idle     time.Duration
+	idle     time.Duration // checkpointIdle, but in tests
+	tail     int64         // checkpointTail, but in tests
 	kick     chan struct{}
 	ctx      context.Context // ends with close, and with it a checkpoint under way
 	cancel   context.CancelFunc
 	done     chan struct{}
 	stopOnce sync.Once
 
-	// What the checkpoints did: how many passes ran, and the last one's
-	// frames in the WAL and frames copied from it into the database.
-	runs, log, copied atomic.Int64
+	// What the checkpoints did: how many passes ran, how many of them
+	// held the writers, and the last one's frames in the WAL and frames
+	// copied from it into the database.
+	runs, held, log, copied atomic.Int64
 }
 
-func startCheckpointer(db *sqlx.DB, writers chan struct{}, idle time.Duration) *walCheckpointer {
+func startCheckpointer(db *sqlx.DB, writers chan struct{}, idle time.Duration, tail int64) *walCheckpointer {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &walCheckpointer{db: db, writers: writers, idle: idle, kick: make(chan struct{}, 1),
+	c := &walCheckpointer{db: db, writers: writers, idle: idle, tail: tail, kick: make(chan struct{}, 1),
 		ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	go c.run()
 	return c
@@ -95,7 +97,7 @@ func (c *walCheckpointer) run() {
 // left to the next.
 func (c *walCheckpointer) checkpoint() {
 	log, ok := c.pass()
-	if !ok || log < checkpointTail {
+	if !ok || log < c.tail {
 		return
 	}
 	for range 3 {
@@ -110,6 +112,7 @@ func (c *walCheckpointer) checkpoint() {
 	select {
 	case c.writers <- struct{}{}:
 		c.pass()
+		c.held.Add(1)
 		<-c.writers
 	case <-c.ctx.Done():
 	}

@@ -121,7 +121,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect to %s: %w", engine, err)
 	}
 	if engine == SQLite {
-		s.checkpoints = startCheckpointer(db, s.writers, checkpointIdle)
+		s.checkpoints = startCheckpointer(db, s.writers, checkpointIdle, checkpointTail)
 	}
 	return s, nil
 }
