@@ -23,10 +23,11 @@ import (
 // The WAL starts over from its beginning only when a write begins after a
 // checkpoint has copied all of it. Under steady writes a checkpoint that
 // leaves writers running never has, and the WAL would grow for ever. So
-// once it holds checkpointTail pages (32 MB of 4 KB pages), passes beside the writers catch up
-// with them until what one leaves is under checkpointHeld pages, and a
-// last pass copies that with this process's writers held: the next write
-// starts the WAL over, and journal_size_limit (the DSN) cuts the file back.
+// once it holds checkpointTail pages (32 MB of 4 KB pages), passes beside
+// the writers catch up with them until what one leaves is under
+// checkpointHeld pages, and a last pass copies that with this process's
+// writers held: the next write starts the WAL over, and journal_size_limit
+// (the DSN) cuts the file back.
 // A pass takes two fsyncs; holding the writers for a whole pass (thousands
 // of pages) cost a tenth of the creates per second under load.
 const (
