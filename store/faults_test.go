@@ -136,8 +136,9 @@ func callsEndWhenFrozen(t *testing.T, cl *storetest.Cluster) {
 
 // A server that freezes after a transaction's work, before its COMMIT (or
 // its ROLLBACK) is answered, leaves the transaction's end to its context:
-// lib/pq sends both without one. CI saw an API create wait out a whole
-// freeze there, seconds past its deadline.
+// lib/pq sends both without one of their own and watches the context the
+// transaction began with, whose end cuts the connection (sessionDialer).
+// This keeps that so.
 func txEndsWhenFrozen(t *testing.T, cl *storetest.Cluster) {
 	s, _ := newStore(t, cl.URL())
 	m, _ := newMerchant(t, s, nil)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -143,14 +144,22 @@ const recordColumns = `merchant_id, livemode, key, request_hash, status_code, re
 var insertRecordSQL = `INSERT INTO idempotency_keys (` + recordColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
 // recordCTE writes the record in the session's INSERT on PostgreSQL, with
-// parameters from $first on.
+// parameters from $first on. first is the same for every create (the
+// session's INSERT binds a fixed number), so each text is built once.
 func recordCTE(first int) string {
+	if q, ok := recordCTEs.Load(first); ok {
+		return q.(string)
+	}
 	params := make([]string, len(strings.Split(recordColumns, ",")))
 	for i := range params {
 		params[i] = "$" + strconv.Itoa(first+i)
 	}
-	return `WITH record AS (INSERT INTO idempotency_keys (` + recordColumns + `) VALUES (` + strings.Join(params, ", ") + `)) `
+	q := `WITH record AS (INSERT INTO idempotency_keys (` + recordColumns + `) VALUES (` + strings.Join(params, ", ") + `)) `
+	recordCTEs.Store(first, q)
+	return q
 }
+
+var recordCTEs sync.Map // first parameter → recordCTE's text
 
 func recordArgs(sess *Session, rec *Idempotency) []any {
 	return []any{sess.MerchantID, sess.Livemode, sess.IdempotencyKey, rec.RequestHash, rec.StatusCode,
